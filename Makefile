@@ -1,0 +1,62 @@
+# The two commands of the README's quick start are `make run` and `make test`.
+# Everything else here is what they stand on: a pinned, hash-checked virtual environment.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+USERS ?= 100000
+SEED ?= 42
+
+export KEDRO_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help setup run test lint format lock bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	# The lock holds every package but torch, with hashes and without index URLs.
+	$(UV) pip install --python $(BIN)/python --no-deps --require-hashes -r requirements.lock
+	# torch goes through pip so that a CPU wheel already on this machine is preferred.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps torch==2.13.0
+	$(UV) pip install --python $(BIN)/python --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(VENV)/.installed  ## create .venv with the pinned packages
+
+run: setup  ## start the embedded database, generate data if there is none, run the Kedro job
+	$(BIN)/thelook db start
+	@if [ ! -f data/01_raw/orders.parquet ]; then $(BIN)/thelook generate --users $(USERS) --seed $(SEED); fi
+	$(BIN)/thelook run
+
+test: setup  ## lint, format check and the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint:  ## ruff check
+	$(BIN)/ruff check .
+
+format:  ## ruff format
+	$(BIN)/ruff format .
+
+lock:  ## re-pin requirements.lock from pyproject.toml (needs the registry)
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--override <(echo "torch==2.13.0") --generate-hashes --no-emit-package torch \
+		--no-header -o requirements.lock
+	@! grep -n '://' requirements.lock || (echo "requirements.lock names a URL" >&2; exit 1)
+
+clean:  ## remove the virtual environment
+	rm -rf $(VENV)

@@ -1,0 +1,158 @@
+"""`thelook`: one command line for the database, the data, the job and the app.
+
+Each command says what it does, and a failure the user can act on prints one line (what, why, what to
+do) and exits 1: `ThelookError` is caught here, and only here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from thelook_ecommerce_analysis.errors import ThelookError
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class FriendlyGroup(click.Group):
+    """Turns ThelookError into `error: <message>` and exit status 1, without a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ThelookError as error:
+            click.secho(f"error: {error}", fg="red", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=FriendlyGroup)
+@click.version_option(package_name="thelook-ecommerce-analysis")
+def main() -> None:
+    """thelook: ask an e-commerce business questions in plain language."""
+
+
+# -- database ---------------------------------------------------------------------------------------
+
+
+@main.group(cls=FriendlyGroup)
+def db() -> None:
+    """The embedded PostgreSQL 18 + pgvector server (or an external one via DATABASE_URL)."""
+
+
+def _server_options(function):
+    function = click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Cluster directory [default: $THELOOK_PG_DATA or data/postgres].",
+    )(function)
+    return click.option(
+        "--port", type=int, default=None, help="TCP port [default: $THELOOK_PG_PORT or 5433]."
+    )(function)
+
+
+def _embedded_server(data_dir: Path | None, port: int | None):
+    from thelook_ecommerce_analysis.config import paths, pg_port
+    from thelook_ecommerce_analysis.db.embedded import EmbeddedPostgres
+
+    project = paths()
+    return EmbeddedPostgres(
+        data_dir=data_dir or project.postgres_data,
+        port=port or pg_port(),
+        settings_file=project.postgres_settings_file,
+    )
+
+
+def _refuse_when_external(action: str) -> None:
+    if os.environ.get("DATABASE_URL"):
+        raise ThelookError(
+            f"DATABASE_URL is set, so thelook uses that server; `thelook db {action}` manages only "
+            "the embedded one (unset DATABASE_URL to use it)"
+        )
+
+
+@db.command("start")
+@_server_options
+def db_start(data_dir: Path | None, port: int | None) -> None:
+    """Start the embedded server (initialising it on first use) and set up the database."""
+    from thelook_ecommerce_analysis.config import paths
+    from thelook_ecommerce_analysis.db.admin import redact
+    from thelook_ecommerce_analysis.db.local import start_embedded
+
+    _refuse_when_external("start")
+    server = _embedded_server(data_dir, port)
+    project = paths()
+    click.echo(f"embedded PostgreSQL: data dir {server.data_dir}, port {server.port}")
+    report = start_embedded(server, project.sql / "init.sql", project.credentials_file)
+    if report.initialized:
+        click.echo("initialised a new cluster; credentials written to conf/local/credentials.yml")
+    click.echo("started" if report.started else "already running")
+    click.echo(f"database ready: {redact(report.urls.owner)}")
+
+
+@db.command("stop")
+@_server_options
+def db_stop(data_dir: Path | None, port: int | None) -> None:
+    """Stop the embedded server."""
+    _refuse_when_external("stop")
+    server = _embedded_server(data_dir, port)
+    click.echo("stopped" if server.stop() else f"not running (data dir {server.data_dir})")
+
+
+@db.command("status")
+@_server_options
+def db_status(data_dir: Path | None, port: int | None) -> None:
+    """Say whether the embedded server runs; exit 3 when it does not (like pg_ctl status)."""
+    if url := os.environ.get("DATABASE_URL"):
+        from thelook_ecommerce_analysis.db.admin import connect, redact
+
+        with connect(url) as connection:
+            version = connection.execute("SHOW server_version").fetchone()[0]
+        click.echo(f"external PostgreSQL {version} at {redact(url)} (DATABASE_URL) answers")
+        return
+    status = _embedded_server(data_dir, port).status()
+    click.echo(status.describe())
+    if not status.running:
+        sys.exit(3)
+
+
+@db.command("url")
+@click.option(
+    "--role",
+    type=click.Choice(["owner", "reader", "admin"]),
+    default="owner",
+    show_default=True,
+    help="owner writes (the Kedro job), reader is read-only (the app).",
+)
+def db_url(role: str) -> None:
+    """Print the connection URL of a role (with its password: keep it to yourself)."""
+    from thelook_ecommerce_analysis.config import database_url
+
+    click.echo(database_url(role))
+
+
+@db.command("init")
+def db_init() -> None:
+    """(Re)apply sql/init.sql: extensions, schemas, roles. Safe to run again."""
+    from urllib.parse import unquote, urlsplit
+
+    from thelook_ecommerce_analysis.config import database_url, paths
+    from thelook_ecommerce_analysis.db.admin import apply_init_sql, create_database
+
+    admin_url = database_url("admin")
+    owner, reader = (urlsplit(database_url(role)) for role in ("owner", "reader"))
+    if not owner.password or not reader.password:
+        raise ThelookError("the owner and reader URLs must carry passwords for `thelook db init`")
+    create_database(admin_url, urlsplit(admin_url).path.lstrip("/"))
+    apply_init_sql(admin_url, paths().sql / "init.sql", unquote(owner.password), unquote(reader.password))
+    click.echo("applied sql/init.sql: extensions vector and pg_trgm, schemas, roles")
+
+
+if __name__ == "__main__":
+    main()

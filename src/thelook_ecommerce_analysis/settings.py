@@ -1,0 +1,13 @@
+"""Kedro project settings: the config loader with globals and credentials, and the project's hooks."""
+
+from kedro.config import OmegaConfigLoader
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "config_patterns": {
+        "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
+        "globals": ["globals.yml"],
+    },
+}

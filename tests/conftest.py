@@ -1,0 +1,104 @@
+"""Shared fixtures: ONE embedded PostgreSQL per test session, and a fresh database where isolation matters.
+
+The server lives in the system temp dir on a free port, so tests never touch the developer's own
+data/postgres or conf/local/credentials.yml. The session exports DATABASE_URL, THELOOK_READER_URL and
+THELOOK_ADMIN_URL, which every part of thelook honours, so code under test needs no special wiring.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+
+from thelook_ecommerce_analysis.config import URL_ENVIRONMENT_VARIABLES
+from thelook_ecommerce_analysis.db.admin import apply_init_sql, connect, with_database
+from thelook_ecommerce_analysis.db.embedded import EmbeddedPostgres
+from thelook_ecommerce_analysis.db.local import RoleUrls, start_embedded
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+INIT_SQL = REPO_ROOT / "sql" / "init.sql"
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def world_traversable_temp_dir(prefix: str) -> Path:
+    """A temp dir the unprivileged server user can enter (mkdtemp makes 0700 dirs)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@contextmanager
+def database_environment(urls: RoleUrls) -> Iterator[None]:
+    """Point every part of thelook at `urls` for the duration of the block."""
+    saved = {name: os.environ.get(name) for name in URL_ENVIRONMENT_VARIABLES.values()}
+    os.environ.update({name: getattr(urls, role) for role, name in URL_ENVIRONMENT_VARIABLES.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    """The session's embedded server, started once and stopped at the end."""
+    base = world_traversable_temp_dir("thelook-test-pg-")
+    server = EmbeddedPostgres(
+        base / "data", free_port(), settings_file=REPO_ROOT / "conf" / "postgresql" / "thelook.conf"
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_urls(pg_server: EmbeddedPostgres) -> Iterator[RoleUrls]:
+    """URLs of the admin, owner and reader roles on the session's `thelook` database."""
+    credentials = pg_server.data_dir.parent / "credentials.yml"
+    report = start_embedded(pg_server, INIT_SQL, credentials)
+    with database_environment(report.urls):
+        yield report.urls
+
+
+def _password(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(url).password or "")
+
+
+@pytest.fixture(scope="module")
+def fresh_db(pg_urls: RoleUrls) -> Iterator[RoleUrls]:
+    """A new, initialised database for one test module; dropped afterwards."""
+    name = f"thelook_test_{uuid.uuid4().hex[:10]}"
+    with connect(with_database(pg_urls.admin, "postgres"), autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    urls = RoleUrls(*(with_database(url, name) for url in (pg_urls.admin, pg_urls.owner, pg_urls.reader)))
+    apply_init_sql(urls.admin, INIT_SQL, _password(urls.owner), _password(urls.reader))
+    with database_environment(urls):
+        yield urls
+    with connect(with_database(pg_urls.admin, "postgres"), autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
