@@ -154,5 +154,20 @@ def db_init() -> None:
     click.echo("applied sql/init.sql: extensions vector and pg_trgm, schemas, roles")
 
 
+# -- the job ---------------------------------------------------------------------------------------
+
+
+@main.command("run")
+@click.option("--pipeline", "pipeline_name", default=None, help="One pipeline [default: all].")
+@click.option("--env", default=None, help="Kedro configuration environment [default: local].")
+def run(pipeline_name: str | None, env: str | None) -> None:
+    """Run the Kedro job: load raw_data, compute metrics, refresh embeddings."""
+    from thelook_ecommerce_analysis.job import run_pipeline
+
+    click.echo(f"running the Kedro job (pipeline: {pipeline_name or 'all'})")
+    run_pipeline(pipeline_name, env)
+    click.echo("run finished")
+
+
 if __name__ == "__main__":
     main()

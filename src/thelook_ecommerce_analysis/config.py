@@ -108,13 +108,13 @@ def database_url(role: str = "owner") -> str:
         return url
     credentials = load_credentials()
     key = CREDENTIAL_KEYS[role]
-    try:
-        return credentials[key]["con"]
-    except (KeyError, TypeError):
-        raise ThelookError(
-            f"no {role} database URL: set {URL_ENVIRONMENT_VARIABLES[role]} or run `thelook db start`"
-            f" (it writes {key} into conf/local/credentials.yml)"
-        ) from None
+    url = str((credentials.get(key) or {}).get("con", ""))
+    if url.startswith(("postgresql://", "postgres://")):
+        return url
+    raise ThelookError(
+        f"no {role} database URL: set {URL_ENVIRONMENT_VARIABLES[role]} or run `thelook db start`"
+        f" (it writes {key} into conf/local/credentials.yml)"
+    )
 
 
 def load_credentials() -> dict:
@@ -122,7 +122,5 @@ def load_credentials() -> dict:
     from kedro.config import OmegaConfigLoader
 
     project = paths()
-    if not project.credentials_file.exists():
-        return {}
     loader = OmegaConfigLoader(conf_source=str(project.conf), base_env="base", default_run_env="local")
     return dict(loader["credentials"])

@@ -8,6 +8,15 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "config_patterns": {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
-        "globals": ["globals.yml"],
+        "globals": ["globals*.yml", "globals*/**"],
     },
 }
+
+from thelook_ecommerce_analysis.hooks import (  # noqa: E402
+    CreateIndexesHook,
+    ResourceMonitoringHook,
+    RunLogHook,
+)
+
+# Order matters for the run log: tables exist (CreateIndexesHook) before the run is recorded.
+HOOKS = (CreateIndexesHook(), RunLogHook(), ResourceMonitoringHook())

@@ -42,6 +42,8 @@ def redact(url: str) -> str:
 
 def connect(url: str, **kwargs) -> psycopg.Connection:
     """A psycopg connection with one clear error when the server cannot be reached."""
+    if url.startswith("not-configured:"):
+        raise ThelookError(f"no database configured: {url.split(':', 1)[1].replace('-', ' ')}")
     try:
         return psycopg.connect(url, connect_timeout=10, **kwargs)
     except psycopg.OperationalError as error:

@@ -1,0 +1,54 @@
+-- Keys and indexes of raw_data, added after the load (building them once over loaded data is faster
+-- than maintaining them row by row during a first COPY). Idempotent: safe after every run.
+
+DO $keys$
+DECLARE
+    key record;
+BEGIN
+    FOR key IN
+        SELECT * FROM (VALUES
+            ('distribution_centers', 'id'),
+            ('products', 'id'),
+            ('users', 'id'),
+            ('orders', 'order_id'),
+            ('order_items', 'id'),
+            ('inventory_items', 'id'),
+            ('events', 'id')
+        ) AS keys (table_name, column_name)
+    LOOP
+        IF NOT EXISTS (
+            SELECT FROM pg_constraint
+            WHERE conrelid = format('raw_data.%I', key.table_name)::regclass AND contype = 'p'
+        ) THEN
+            EXECUTE format(
+                'ALTER TABLE raw_data.%I ADD CONSTRAINT %I PRIMARY KEY (%I)',
+                key.table_name, key.table_name || '_pkey', key.column_name
+            );
+        END IF;
+    END LOOP;
+END
+$keys$;
+
+-- Join paths and time filters that the metrics and the app's questions use most.
+CREATE INDEX IF NOT EXISTS products_distribution_center_id_idx ON raw_data.products (distribution_center_id);
+CREATE INDEX IF NOT EXISTS users_created_at_idx ON raw_data.users (created_at);
+CREATE INDEX IF NOT EXISTS users_country_idx ON raw_data.users (country);
+CREATE INDEX IF NOT EXISTS orders_user_id_idx ON raw_data.orders (user_id);
+CREATE INDEX IF NOT EXISTS orders_created_at_idx ON raw_data.orders (created_at);
+CREATE INDEX IF NOT EXISTS orders_status_idx ON raw_data.orders (status);
+CREATE INDEX IF NOT EXISTS order_items_order_id_idx ON raw_data.order_items (order_id);
+CREATE INDEX IF NOT EXISTS order_items_product_id_idx ON raw_data.order_items (product_id);
+CREATE INDEX IF NOT EXISTS order_items_user_id_idx ON raw_data.order_items (user_id);
+CREATE INDEX IF NOT EXISTS order_items_created_at_idx ON raw_data.order_items (created_at);
+CREATE INDEX IF NOT EXISTS inventory_items_product_id_idx ON raw_data.inventory_items (product_id);
+CREATE INDEX IF NOT EXISTS inventory_items_created_at_idx ON raw_data.inventory_items (created_at);
+CREATE INDEX IF NOT EXISTS events_user_id_idx ON raw_data.events (user_id);
+CREATE INDEX IF NOT EXISTS events_session_id_idx ON raw_data.events (session_id);
+CREATE INDEX IF NOT EXISTS events_created_at_idx ON raw_data.events (created_at);
+
+-- Fuzzy text search on product names and brands ("levis jeans" finds "Levi's ... Jeans").
+CREATE INDEX IF NOT EXISTS products_name_trgm_idx ON raw_data.products USING gin (name gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS products_brand_trgm_idx ON raw_data.products USING gin (brand gin_trgm_ops);
+
+ANALYZE raw_data.distribution_centers, raw_data.products, raw_data.users, raw_data.orders,
+    raw_data.order_items, raw_data.inventory_items, raw_data.events;

@@ -1,0 +1,168 @@
+"""Project hooks: database DDL around the run, a run log, and resource monitoring per node and save.
+
+Nodes stay pure because everything with side effects that is not a dataset lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from kedro.framework.hooks import hook_impl
+from kedro.pipeline import Node
+from psycopg import sql
+
+from thelook_ecommerce_analysis.db.admin import connect
+
+logger = logging.getLogger(__name__)
+
+
+def _owner_url(context) -> str:
+    return context.config_loader["credentials"]["thelook_owner"]["con"]
+
+
+def _sql_files(project_path: Path, names: list[str]) -> list[Path]:
+    return [project_path / "sql" / name for name in names if (project_path / "sql" / name).exists()]
+
+
+class CreateIndexesHook:
+    """Runs the table DDL (sql/<schema>/tables.sql) before the run, and keys, indexes and ANALYZE
+    (sql/<schema>/indexes.sql) after it: a first load then COPYs into bare heaps, the fastest path,
+    and every index is built once over the loaded data."""
+
+    def __init__(self) -> None:
+        self._url: str | None = None
+        self._scripts: dict[str, list[str]] = {}
+        self._project_path = Path.cwd()
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._url = _owner_url(context)
+        self._scripts = context.params.get("sql_scripts", {})
+        self._project_path = Path(context.project_path)
+
+    def _run_scripts(self, stage: str) -> None:
+        for path in _sql_files(self._project_path, self._scripts.get(stage, [])):
+            started = time.perf_counter()
+            with connect(self._url, autocommit=True) as connection:
+                connection.execute(path.read_text(encoding="utf-8"))
+            logger.info("ran sql/%s in %.1f s", path.relative_to(self._project_path / "sql"),
+                        time.perf_counter() - started)  # fmt: skip
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        self._run_scripts("before_run")
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], run_result, pipeline, catalog) -> None:
+        self._run_scripts("after_run")
+
+
+class RunLogHook:
+    """Records each run in raw_data.etl_runs (start, end, rows written and quarantined, the error) so the
+    app can show the last ETL run, and stamps the run id on the quarantine datasets."""
+
+    def __init__(self) -> None:
+        self._url: str | None = None
+        self._catalog = None
+        self._run_id = ""
+        self._counts = {"rows_inserted": 0, "rows_updated": 0, "rows_quarantined": 0}
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._url = _owner_url(context)
+
+    def _execute(self, statement: str, parameters: tuple) -> None:
+        with connect(self._url, autocommit=True) as connection:
+            connection.execute(statement, parameters)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        self._catalog = catalog
+        self._run_id = run_params["run_id"]
+        self._counts = dict.fromkeys(self._counts, 0)
+        for name in pipeline.datasets():
+            if name.startswith("quarantine_"):
+                catalog[name].run_id = self._run_id
+        self._execute(
+            "INSERT INTO raw_data.etl_runs (run_id, pipeline, status) VALUES (%s, %s, 'running') "
+            "ON CONFLICT (run_id) DO UPDATE SET status = 'running', started_at = now()",
+            (self._run_id, run_params.get("pipeline_name") or "__default__"),
+        )
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
+        dataset = self._catalog[dataset_name] if self._catalog is not None else None
+        if result := getattr(dataset, "last_result", None):
+            self._counts["rows_inserted"] += result.inserted
+            self._counts["rows_updated"] += result.updated
+        self._counts["rows_quarantined"] += getattr(dataset, "last_count", 0)
+
+    def _finish(self, status: str, error: str | None) -> None:
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = %s").format(sql.Identifier(column)) for column in self._counts
+        )
+        self._execute(
+            sql.SQL(
+                "UPDATE raw_data.etl_runs SET status = %s, finished_at = now(), error = %s, {} "
+                "WHERE run_id = %s"
+            ).format(assignments),
+            (status, error, *self._counts.values(), self._run_id),
+        )
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], run_result, pipeline, catalog) -> None:
+        self._finish("success", None)
+        logger.info(
+            "run %s: %d rows inserted, %d updated, %d quarantined",
+            self._run_id,
+            *self._counts.values(),
+        )
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline, catalog) -> None:
+        self._finish(
+            "failed", str(error).strip().splitlines()[-1][:1000] if str(error).strip() else repr(error)
+        )
+
+
+class ResourceMonitoringHook:
+    """Logs seconds and RSS per node AND per dataset save (a lazy ibis node does its real work when its
+    output is saved), and flags HIGH MEMORY above `monitoring.high_memory_mb` from the parameters."""
+
+    def __init__(self) -> None:
+        self._process = psutil.Process()
+        self._threshold_mb = float("inf")
+        self._node_started: dict[str, float] = {}
+        self._save_started: dict[str, float] = {}
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._threshold_mb = context.params.get("monitoring", {}).get("high_memory_mb", float("inf"))
+
+    def _report(self, what: str, seconds: float) -> None:
+        rss_mb = self._process.memory_info().rss / 2**20
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        flag = "HIGH MEMORY " if rss_mb > self._threshold_mb else ""
+        log = logger.warning if flag else logger.info
+        log("%s%s: %.2f s, RSS %.0f MB (peak %.0f MB)", flag, what, seconds, rss_mb, peak_mb)
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        self._node_started[node.name] = time.perf_counter()
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        self._report(f"node {node.name}", time.perf_counter() - self._node_started.pop(node.name))
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str) -> None:
+        self._save_started[dataset_name] = time.perf_counter()
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str) -> None:
+        self._report(f"save {dataset_name}", time.perf_counter() - self._save_started.pop(dataset_name))

@@ -1,0 +1,229 @@
+"""Nodes of the data_processing pipeline: contract, cleaning, incremental selection, row rules.
+
+Every function takes and returns ibis expressions and leaves execution to the datasets, except the
+contract check, whose whole point is to look at the data before anything is written: it runs ONE
+aggregation per table and raises when a hard rule fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from thelook_ecommerce_analysis.errors import ThelookError
+
+logger = logging.getLogger(__name__)
+
+# The type families of the contracts, and the exact types the database receives for each.
+TYPE_FAMILIES = {
+    "integer": (lambda dtype: dtype.is_integer(), dt.int64),
+    "float": (lambda dtype: dtype.is_floating() or dtype.is_decimal() or dtype.is_integer(), dt.float64),
+    "string": (lambda dtype: dtype.is_string(), dt.string),
+    "timestamp": (lambda dtype: dtype.is_timestamp(), dt.Timestamp(timezone="UTC", scale=6)),
+}
+REJECTION_REASON = "rejection_reason"
+EXAMPLES_SHOWN = 5
+
+
+# -- hard contract ---------------------------------------------------------------------------------
+
+
+def _schema_violations(schema: ibis.Schema, expected: dict[str, str]) -> list[str]:
+    """Missing, extra and mistyped columns, compared with the contract's type families."""
+    problems = []
+    missing = [name for name in expected if name not in schema]
+    extra = [name for name in schema.names if name not in expected]
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if extra:
+        problems.append(f"unexpected column(s) {', '.join(extra)}")
+    for name, family in expected.items():
+        if name in schema and not TYPE_FAMILIES[family][0](schema[name]):
+            problems.append(f"column {name} is {schema[name]}, expected {family}")
+    return problems
+
+
+def _row_rule_predicates(table: ir.Table, rules: dict[str, Any]) -> dict[str, ir.BooleanValue]:
+    """Named predicates that are TRUE for a row breaking a row-level rule (NULLs never break a rule,
+    except not_null)."""
+    predicates: dict[str, ir.BooleanValue] = {}
+    for column in rules.get("not_null", []):
+        predicates[f"{column} is NULL"] = table[column].isnull()
+    for column in rules.get("non_negative", []):
+        predicates[f"{column} is negative"] = (table[column] < 0).fill_null(False)
+    for column, accepted in rules.get("accepted_values", {}).items():
+        predicates[f"{column} not in accepted values"] = (~table[column].isin(accepted)).fill_null(False)
+    for earlier, later in rules.get("ordered", []):
+        predicates[f"{later} before {earlier}"] = (table[later] < table[earlier]).fill_null(False)
+    return predicates
+
+
+def _key_expression(table: ir.Table, key: list[str]) -> ir.Value:
+    return table[key[0]] if len(key) == 1 else ibis.struct({column: table[column] for column in key})
+
+
+def check_contract(table: ir.Table, rules: dict[str, Any], table_name: str) -> ir.Table:
+    """Stop this table before any write when its hard contract fails; log the row-rule counts.
+
+    Hard: exact columns and type families, key non-null and unique. One aggregation computes the key
+    checks and every row rule's count together, so a large file is scanned once.
+    """
+    if problems := _schema_violations(table.schema(), rules["columns"]):
+        raise ThelookError(f"{table_name}: contract violated, nothing written: {'; '.join(problems)}")
+    key = rules["key"]
+    key_is_null = ibis.or_(*(table[column].isnull() for column in key))
+    counts = {
+        "rows": table.count(),
+        "null_keys": key_is_null.sum(),
+        "distinct_keys": _key_expression(table, key).nunique(),
+    }
+    predicates = _row_rule_predicates(table, rules)
+    counts |= {f"rule_{index}": predicate.sum() for index, predicate in enumerate(predicates.values())}
+    result = table.aggregate(**counts).to_pyarrow().to_pylist()[0]
+    rows, null_keys = result["rows"], result["null_keys"] or 0
+    duplicates = rows - null_keys - result["distinct_keys"]
+    problems = []
+    if null_keys:
+        problems.append(f"NULL key {'+'.join(key)}: {null_keys} row(s)")
+    if duplicates:
+        problems.append(
+            f"duplicate key {'+'.join(key)}: {duplicates} extra row(s) "
+            f"(e.g. {_duplicate_key_examples(table, key)})"
+        )
+    if problems:
+        raise ThelookError(f"{table_name}: contract violated, nothing written: {'; '.join(problems)}")
+    broken = {
+        name: result[f"rule_{index}"] for index, name in enumerate(predicates) if result[f"rule_{index}"]
+    }
+    logger.info(
+        "%s: %d rows pass the contract; row rules broken: %s",
+        table_name,
+        rows,
+        ", ".join(f"{name} ({count})" for name, count in broken.items()) or "none",
+    )
+    return table
+
+
+def _duplicate_key_examples(table: ir.Table, key: list[str]) -> str:
+    """A few duplicated keys, to make the error actionable (runs only when the contract failed)."""
+    duplicated = (
+        table.filter(ibis.and_(*(table[column].notnull() for column in key)))
+        .group_by(key)
+        .aggregate(copies=lambda t: t.count())
+        .filter(lambda t: t.copies > 1)
+        .order_by(key)
+        .limit(EXAMPLES_SHOWN)
+        .to_pyarrow()
+        .to_pylist()
+    )
+    return ", ".join("/".join(str(row[column]) for column in key) for row in duplicated)
+
+
+# -- cleaning --------------------------------------------------------------------------------------
+
+
+def conform_types(table: ir.Table, columns: dict[str, str]) -> ir.Table:
+    """Cast every column to its family's canonical type (int64, float64, string, UTC microseconds),
+    so that any theLook export, whatever widths it used, loads into the same database columns."""
+    return table.select(
+        **{name: table[name].cast(TYPE_FAMILIES[family][1]) for name, family in columns.items()}
+    )
+
+
+def trim_strings(table: ir.Table) -> ir.Table:
+    """Strip surrounding blanks; an empty string becomes NULL (it carries no value)."""
+    cleaned = {
+        name: ibis.ifelse(table[name].strip() == "", ibis.null(dt.string), table[name].strip())
+        for name, dtype in table.schema().items()
+        if dtype.is_string()
+    }
+    return table.mutate(**cleaned) if cleaned else table
+
+
+def normalise_countries(table: ir.Table, spellings: dict[str, str]) -> ir.Table:
+    """Map the public data's alternative spellings ('España', 'Deutschland') to one name per country."""
+    if "country" not in table.columns or not spellings:
+        return table
+    return table.mutate(country=table.country.substitute(spellings, else_=table.country))
+
+
+def normalise_casing(table: ir.Table) -> ir.Table:
+    """theLook's casing: statuses capitalised ('Complete'), genders upper ('F'), event types lower."""
+    fixes = {
+        "status": lambda column: column.capitalize(),
+        "gender": lambda column: column.upper(),
+        "event_type": lambda column: column.lower(),
+    }
+    changes = {name: fix(table[name]) for name, fix in fixes.items() if name in table.columns}
+    return table.mutate(**changes) if changes else table
+
+
+def clean_table(table: ir.Table, rules: dict[str, Any], country_spellings: dict[str, str]) -> ir.Table:
+    """All cleaning of one table, in order: types, blanks, spellings, casing."""
+    conformed = conform_types(table, rules["columns"])
+    return normalise_casing(normalise_countries(trim_strings(conformed), country_spellings))
+
+
+# -- incremental selection -------------------------------------------------------------------------
+
+
+def select_incremental(
+    table: ir.Table, watermarks: dict[str, datetime | None], settings: dict[str, Any], table_name: str
+) -> ir.Table:
+    """Rows that may be new or changed since the last load.
+
+    Empty target (no watermark): everything. Otherwise rows created after the watermark, minus the
+    table's look-back window, which brings back recent rows whose status may have moved on. Rows older
+    than the window are immutable, and the upsert leaves unchanged rows untouched anyway.
+    """
+    column = settings.get("watermark")
+    watermark = watermarks.get(table_name)
+    if column is None or watermark is None:
+        return table
+    since = watermark - timedelta(days=settings.get("lookback_days", 0))
+    return table.filter(table[column] > ibis.literal(since, type=table[column].type()))
+
+
+# -- row rules and foreign keys --------------------------------------------------------------------
+
+
+def mark_rejections(
+    table: ir.Table,
+    rules: dict[str, Any],
+    *parent_keys: ir.Table,
+    references: dict[str, str],
+) -> ir.Table:
+    """Add `rejection_reason`: the first row rule or foreign key the row breaks, NULL when it is good.
+
+    `references` maps a column to the name of the parent key column it must be found in; the parent
+    keys arrive in the same order as `references` (keys already in PostgreSQL, as memtables).
+    """
+    checks = list(_row_rule_predicates(table, rules).items())
+    for (column, parent), keys in zip(references.items(), parent_keys, strict=True):
+        orphan = table[column].notnull() & ~table[column].isin(keys[parent.split(".")[-1]])
+        checks.append((f"{column} not found in {parent}", orphan))
+    if not checks:
+        return table.mutate(**{REJECTION_REASON: ibis.null(dt.string)})
+    reason = ibis.cases(*((predicate, name) for name, predicate in checks), else_=ibis.null(dt.string))
+    return table.mutate(**{REJECTION_REASON: reason})
+
+
+def accepted_rows(marked: ir.Table) -> ir.Table:
+    """The rows that break no rule, without the marker column."""
+    return marked.filter(marked[REJECTION_REASON].isnull()).drop(REJECTION_REASON)
+
+
+def rejected_rows(marked: ir.Table, key: list[str]) -> ir.Table:
+    """The rows that break a rule, as (key, reason, the whole row as JSON) for the quarantine table."""
+    rejected = marked.filter(marked[REJECTION_REASON].notnull())
+    payload = ibis.struct({name: rejected[name] for name in marked.columns if name != REJECTION_REASON})
+    return rejected.select(
+        record_key=_key_expression(rejected, key).cast(dt.string),
+        reason=rejected[REJECTION_REASON],
+        record=payload.cast(dt.json).cast(dt.string),
+    )

@@ -1,0 +1,85 @@
+"""The data_processing pipeline: for each theLook table, the same five steps, wired by its foreign keys.
+
+raw_<table> (Parquet through DuckDB)
+  -> check_contract -> clean -> select_incremental -> mark_rejections
+  -> accepted rows: pg_<table>@ibis (IbisUpsertDataset into raw_data.<table>)
+  -> rejected rows: quarantine_<table> (raw_data.etl_quarantine, with the reason and the run id)
+
+A child table waits for its parents: its foreign keys are checked against `pg_<parent>@keys`, the
+parent's keys as they are in PostgreSQL after the parent was saved in this run.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from kedro.pipeline import Node, Pipeline, node
+
+from . import nodes
+
+# Foreign keys: column -> parent table.column. They decide the load order, so they live with the wiring.
+FOREIGN_KEYS: dict[str, dict[str, str]] = {
+    "distribution_centers": {},
+    "products": {"distribution_center_id": "distribution_centers.id"},
+    "users": {},
+    "orders": {"user_id": "users.id"},
+    "inventory_items": {"product_id": "products.id"},
+    "order_items": {
+        "order_id": "orders.order_id",
+        "user_id": "users.id",
+        "product_id": "products.id",
+        "inventory_item_id": "inventory_items.id",
+    },
+    "events": {"user_id": "users.id"},
+}
+
+
+def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
+    rules = f"params:schema_rules.{table}"
+    parent_keys = [f"pg_{target.split('.')[0]}@keys" for target in references.values()]
+    return [
+        node(
+            partial(nodes.check_contract, table_name=table),
+            inputs=[f"raw_{table}", rules],
+            outputs=f"{table}_checked",
+            name=f"check_contract_{table}",
+        ),
+        node(
+            nodes.clean_table,
+            inputs=[f"{table}_checked", rules, "params:country_spellings"],
+            outputs=f"{table}_cleaned",
+            name=f"clean_{table}",
+        ),
+        node(
+            partial(nodes.select_incremental, table_name=table),
+            inputs=[f"{table}_cleaned", "raw_data_watermarks", f"params:load_settings.{table}"],
+            outputs=f"{table}_candidates",
+            name=f"select_incremental_{table}",
+        ),
+        node(
+            partial(nodes.mark_rejections, references=references),
+            inputs=[f"{table}_candidates", rules, *parent_keys],
+            outputs=f"{table}_marked",
+            name=f"mark_rejections_{table}",
+        ),
+        node(
+            nodes.accepted_rows,
+            inputs=f"{table}_marked",
+            outputs=f"pg_{table}@ibis",
+            name=f"load_{table}",
+        ),
+        node(
+            nodes.rejected_rows,
+            inputs=[f"{table}_marked", f"params:load_settings.{table}.key_columns"],
+            outputs=f"quarantine_{table}",
+            name=f"quarantine_{table}",
+        ),
+    ]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """One group of nodes per theLook table, in the `data_processing` namespace of Kedro-Viz."""
+    return Pipeline(
+        [node_ for table, references in FOREIGN_KEYS.items() for node_ in _table_nodes(table, references)],
+        tags=["data_processing"],
+    )

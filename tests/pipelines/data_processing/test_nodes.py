@@ -1,0 +1,135 @@
+"""The data_processing nodes on small in-memory tables (ibis on DuckDB): contract, cleaning,
+incremental selection, rejections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from thelook_ecommerce_analysis.errors import ThelookError
+from thelook_ecommerce_analysis.pipelines.data_processing import nodes
+
+ORDER_RULES = {
+    "columns": {"order_id": "integer", "user_id": "integer", "status": "string", "created_at": "timestamp"},
+    "key": ["order_id"],
+    "not_null": ["user_id"],
+    "accepted_values": {"status": ["Processing", "Complete"]},
+    "non_negative": ["user_id"],
+}
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def orders(**overrides) -> ibis.Table:
+    columns = {
+        "order_id": pa.array([1, 2, 3], pa.int64()),
+        "user_id": pa.array([10, 11, 12], pa.int64()),
+        "status": pa.array(["Processing", "Complete", "Complete"]),
+        "created_at": pa.array(
+            [T0, T0 + timedelta(days=1), T0 + timedelta(days=2)], pa.timestamp("us", "UTC")
+        ),
+    }
+    columns.update(overrides)
+    return ibis.memtable(pa.table(columns))
+
+
+def test_a_valid_table_passes_unchanged() -> None:
+    table = orders()
+    assert nodes.check_contract(table, ORDER_RULES, "orders") is table
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"extra": pa.array([1, 2, 3])}, "unexpected column(s) extra"),
+        ({"user_id": pa.array(["10", "11", "12"])}, "column user_id is string, expected integer"),
+        ({"order_id": pa.array([1, None, None], pa.int64())}, "NULL key order_id: 2 row(s)"),
+        ({"order_id": pa.array([7, 7, 3], pa.int64())}, "duplicate key order_id: 1 extra row(s) (e.g. 7)"),
+    ],
+)
+def test_hard_contract_violations_stop_the_table(overrides: dict, message: str) -> None:
+    with pytest.raises(ThelookError) as raised:
+        nodes.check_contract(orders(**overrides), ORDER_RULES, "orders")
+    assert str(raised.value).startswith("orders: contract violated, nothing written: ")
+    assert message in str(raised.value)
+
+
+def test_missing_column_is_named() -> None:
+    table = orders().drop("status")
+    with pytest.raises(ThelookError, match="missing column\\(s\\) status"):
+        nodes.check_contract(table, ORDER_RULES, "orders")
+
+
+def test_cleaning_trims_normalises_countries_and_casing() -> None:
+    table = ibis.memtable(
+        {
+            "id": [1, 2, 3],
+            "country": [" España", "Deutschland ", "Brasil"],
+            "status": ["complete", "SHIPPED", "Processing"],
+            "gender": ["f", "M", " "],
+        }
+    )
+    rules = {"columns": {"id": "integer", "country": "string", "status": "string", "gender": "string"}}
+    cleaned = nodes.clean_table(table, rules, {"España": "Spain", "Deutschland": "Germany"}).to_pyarrow()
+    assert cleaned["country"].to_pylist() == ["Spain", "Germany", "Brasil"]
+    assert cleaned["status"].to_pylist() == ["Complete", "Shipped", "Processing"]
+    assert cleaned["gender"].to_pylist() == ["F", "M", None]
+
+
+def test_conform_types_gives_the_canonical_arrow_types() -> None:
+    table = ibis.memtable(
+        pa.table(
+            {
+                "id": pa.array([1], pa.int32()),
+                "price": pa.array([1], pa.int64()),
+                "at": pa.array([T0.replace(tzinfo=None)], pa.timestamp("ns")),
+            }
+        )
+    )
+    schema = (
+        nodes.conform_types(table, {"id": "integer", "price": "float", "at": "timestamp"}).to_pyarrow().schema
+    )
+    assert schema.field("id").type == pa.int64()
+    assert schema.field("price").type == pa.float64()
+    assert schema.field("at").type == pa.timestamp("us", tz="UTC")
+
+
+def test_incremental_selection_uses_watermark_minus_lookback() -> None:
+    table = orders()
+    settings = {"watermark": "created_at", "lookback_days": 1}
+    everything = nodes.select_incremental(table, {"orders": None}, settings, "orders")
+    recent = nodes.select_incremental(table, {"orders": T0 + timedelta(days=2)}, settings, "orders")
+    assert everything.count().execute() == 3
+    assert sorted(recent.order_id.to_pyarrow().to_pylist()) == [3]
+    no_watermark = nodes.select_incremental(table, {"orders": T0}, {"watermark": None}, "orders")
+    assert no_watermark.count().execute() == 3
+
+
+def test_rejections_name_the_first_broken_rule_and_orphans() -> None:
+    table = orders(
+        user_id=pa.array([10, None, 99], pa.int64()),
+        status=pa.array(["Processing", "Complete", "Lost"]),
+    )
+    users = ibis.memtable({"id": [10, 11, 12]})
+    marked = nodes.mark_rejections(table, ORDER_RULES, users, references={"user_id": "users.id"})
+    accepted = nodes.accepted_rows(marked).to_pyarrow()
+    rejected = nodes.rejected_rows(marked, ["order_id"]).order_by("record_key").to_pyarrow().to_pylist()
+    assert tuple(accepted.column_names) == tuple(table.columns)
+    assert accepted["order_id"].to_pylist() == [1]
+    assert [(row["record_key"], row["reason"]) for row in rejected] == [
+        ("2", "user_id is NULL"),
+        ("3", "status not in accepted values"),
+    ]
+    assert '"status":"Lost"' in rejected[1]["record"].replace(" ", "")
+
+
+def test_orphan_foreign_keys_are_rejected_but_null_foreign_keys_pass() -> None:
+    table = orders(user_id=pa.array([10, None, 99], pa.int64()))
+    rules = {**ORDER_RULES, "not_null": []}
+    marked = nodes.mark_rejections(
+        table, rules, ibis.memtable({"id": [10]}), references={"user_id": "users.id"}
+    )
+    rejected = nodes.rejected_rows(marked, ["order_id"]).to_pyarrow().to_pylist()
+    assert {row["record_key"]: row["reason"] for row in rejected} == {"3": "user_id not found in users.id"}
