@@ -31,7 +31,7 @@ $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
 	$(UV) pip install --python $(BIN)/python --no-deps --require-hashes -r requirements.lock
 	# torch goes through pip so that a CPU wheel already on this machine is preferred.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps torch==2.13.0
-	$(UV) pip install --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(UV) pip install --python $(BIN)/python --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed  ## create .venv with the pinned packages
