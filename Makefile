@@ -53,8 +53,9 @@ format:  ## ruff format
 	$(BIN)/ruff format .
 
 lock:  ## re-pin requirements.lock from pyproject.toml (needs the registry)
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 \
-		--override <(echo "torch==2.13.0") --generate-hashes --no-emit-package torch \
+	$(UV) pip compile pyproject.toml --extra dev --extra llm --python-version 3.11 \
+		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
+		--override <(echo "torch==2.13.0$(if $(PIP_FIND_LINKS),+cpu)") --generate-hashes --no-emit-package torch \
 		--no-header -o requirements.lock
 	@! grep -n '://' requirements.lock || (echo "requirements.lock names a URL" >&2; exit 1)
 

@@ -90,15 +90,25 @@ def _password(url: str) -> str:
     return unquote(urlsplit(url).password or "")
 
 
-@pytest.fixture(scope="module")
-def fresh_db(pg_urls: RoleUrls) -> Iterator[RoleUrls]:
-    """A new, initialised database for one test module; dropped afterwards."""
+@contextmanager
+def new_database(pg_urls: RoleUrls) -> Iterator[RoleUrls]:
+    """A new database initialised by sql/init.sql, with every part of thelook pointed at it; dropped
+    when the block ends."""
     name = f"thelook_test_{uuid.uuid4().hex[:10]}"
     with connect(with_database(pg_urls.admin, "postgres"), autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     urls = RoleUrls(*(with_database(url, name) for url in (pg_urls.admin, pg_urls.owner, pg_urls.reader)))
     apply_init_sql(urls.admin, INIT_SQL, _password(urls.owner), _password(urls.reader))
-    with database_environment(urls):
+    try:
+        with database_environment(urls):
+            yield urls
+    finally:
+        with connect(with_database(pg_urls.admin, "postgres"), autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def fresh_db(pg_urls: RoleUrls) -> Iterator[RoleUrls]:
+    """A new, initialised database for one test module; dropped afterwards."""
+    with new_database(pg_urls) as urls:
         yield urls
-    with connect(with_database(pg_urls.admin, "postgres"), autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -24,6 +24,7 @@ def project(tmp_path_factory) -> Iterator[Path]:
     shutil.copytree(REPO_ROOT / "conf" / "postgresql", root / "conf" / "postgresql")
     shutil.copytree(REPO_ROOT / "conf" / "base", root / "conf" / "base")
     shutil.copytree(REPO_ROOT / "sql", root / "sql")
+    (root / "conf" / "local").mkdir()
     yield root
     thelook(root, "db", "stop")
     shutil.rmtree(root, ignore_errors=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -18,6 +19,8 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Kedro 1.7 calls an OmegaConf API that OmegaConf now calls deprecated: noise for our users, not news.
+warnings.filterwarnings("ignore", message="register_new_resolver", category=UserWarning)
 
 
 class FriendlyGroup(click.Group):
