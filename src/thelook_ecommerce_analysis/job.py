@@ -44,17 +44,20 @@ def root_cause(error: BaseException) -> str:
 
 def run_pipeline(pipeline_name: str | None = None, env: str | None = None) -> None:
     """Run one pipeline (default: all of them) of the project in a fresh KedroSession."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
     root = project_root()
     os.environ.setdefault("KEDRO_LOGGING_CONFIG", str(root / "conf" / "logging.yml"))
     (root / "logs").mkdir(exist_ok=True)
     with _inside(root):
-        bootstrap_project(root)
+        # Imported here, inside the project: Kedro configures logging (relative log paths) on import.
+        from kedro.framework.project import configure_project
+        from kedro.framework.session import KedroSession
+        from kedro.runner import SequentialRunner
+
+        # The package is installed, so the project needs no src/ on sys.path (bootstrap_project's job).
+        configure_project(__package__)
         try:
             with KedroSession.create(project_path=root, env=env) as session:
-                session.run(pipeline_name=pipeline_name)
+                session.run(pipeline_names=[pipeline_name or "__default__"], runner=SequentialRunner())
         except Exception as error:
             reason = root_cause(error)
             logger.error("run failed: %s", reason)

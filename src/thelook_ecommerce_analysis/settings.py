@@ -18,5 +18,9 @@ from thelook_ecommerce_analysis.hooks import (  # noqa: E402
     RunLogHook,
 )
 
-# Order matters for the run log: tables exist (CreateIndexesHook) before the run is recorded.
-HOOKS = (CreateIndexesHook(), RunLogHook(), ResourceMonitoringHook())
+# Kedro calls hooks last-registered first: the DDL (CreateIndexesHook) must run before the run log
+# records the run in raw_data.etl_runs.
+HOOKS = (ResourceMonitoringHook(), RunLogHook(), CreateIndexesHook())
+
+# Kedro-Viz's own run hooks write .viz/ files on every run; the job does not need them.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)

@@ -11,7 +11,7 @@ parent's keys as they are in PostgreSQL after the parent was saved in this run.
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 from kedro.pipeline import Node, Pipeline, node
 
@@ -34,12 +34,24 @@ FOREIGN_KEYS: dict[str, dict[str, str]] = {
 }
 
 
+def _bind(function: Callable, **bound) -> Callable:
+    """`function` with keyword arguments fixed, as a plain function so that Kedro can inspect it and
+    Kedro-Viz shows the original name."""
+
+    def bound_function(*args):
+        return function(*args, **bound)
+
+    bound_function.__name__ = bound_function.__qualname__ = function.__name__
+    bound_function.__doc__ = function.__doc__
+    return bound_function
+
+
 def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
     rules = f"params:schema_rules.{table}"
     parent_keys = [f"pg_{target.split('.')[0]}@keys" for target in references.values()]
     return [
         node(
-            partial(nodes.check_contract, table_name=table),
+            _bind(nodes.check_contract, table_name=table),
             inputs=[f"raw_{table}", rules],
             outputs=f"{table}_checked",
             name=f"check_contract_{table}",
@@ -51,13 +63,13 @@ def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
             name=f"clean_{table}",
         ),
         node(
-            partial(nodes.select_incremental, table_name=table),
+            _bind(nodes.select_incremental, table_name=table),
             inputs=[f"{table}_cleaned", "raw_data_watermarks", f"params:load_settings.{table}"],
             outputs=f"{table}_candidates",
             name=f"select_incremental_{table}",
         ),
         node(
-            partial(nodes.mark_rejections, references=references),
+            _bind(nodes.mark_rejections, references=references),
             inputs=[f"{table}_candidates", rules, *parent_keys],
             outputs=f"{table}_marked",
             name=f"mark_rejections_{table}",
