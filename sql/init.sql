@@ -27,6 +27,9 @@ ALTER ROLE thelook_reader SET lock_timeout = '5s';
 ALTER ROLE thelook_reader SET idle_in_transaction_session_timeout = '60s';
 ALTER ROLE thelook_reader SET search_path = raw_data, metrics, embeddings;
 ALTER ROLE thelook_owner SET search_path = raw_data, metrics, embeddings, public;
+-- Days and months are UTC days and months for everyone, whatever the server's own time zone.
+ALTER ROLE thelook_owner SET timezone = 'UTC';
+ALTER ROLE thelook_reader SET timezone = 'UTC';
 
 -- Nobody but the two roles connects; only the owner may create temporary tables (the loader's staging).
 DO $database$
@@ -54,3 +57,9 @@ GRANT USAGE ON SCHEMA raw_data, metrics, embeddings TO thelook_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA raw_data, metrics, embeddings TO thelook_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE thelook_owner IN SCHEMA raw_data, metrics, embeddings
     GRANT SELECT ON TABLES TO thelook_reader;
+
+-- Functions PostgreSQL lets every role call that write or signal even in a read-only session: the app's
+-- reader needs none of them (the SQL guard refuses them too; this is the second wall).
+REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, bytea, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pg_notify(text, text) FROM PUBLIC;

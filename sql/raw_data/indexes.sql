@@ -42,8 +42,6 @@ CREATE INDEX IF NOT EXISTS order_items_user_id_idx ON raw_data.order_items (user
 CREATE INDEX IF NOT EXISTS order_items_created_at_idx ON raw_data.order_items (created_at);
 CREATE INDEX IF NOT EXISTS inventory_items_product_id_idx ON raw_data.inventory_items (product_id);
 CREATE INDEX IF NOT EXISTS inventory_items_created_at_idx ON raw_data.inventory_items (created_at);
-CREATE INDEX IF NOT EXISTS events_user_id_idx ON raw_data.events (user_id);
-CREATE INDEX IF NOT EXISTS events_session_id_idx ON raw_data.events (session_id);
 CREATE INDEX IF NOT EXISTS events_created_at_idx ON raw_data.events (created_at);
 
 -- Fuzzy text search on product names and brands ("levis jeans" finds "Levi's ... Jeans").

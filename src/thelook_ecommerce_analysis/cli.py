@@ -6,10 +6,12 @@ do) and exits 1: `ThelookError` is caught here, and only here.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -24,7 +26,22 @@ warnings.filterwarnings("ignore", message="register_new_resolver", category=User
 
 
 class FriendlyGroup(click.Group):
-    """Turns ThelookError into `error: <message>` and exit status 1, without a traceback."""
+    """Turns ThelookError into `error: <message>` and exit status 1, without a traceback.
+
+    Commands that live with their area (the generator, the SQL guard...) are imported only when they
+    run, so that `thelook --help` and `thelook db status` start in a fraction of a second.
+    """
+
+    lazy_commands: ClassVar[dict[str, str]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -34,7 +51,14 @@ class FriendlyGroup(click.Group):
             sys.exit(1)
 
 
-@click.group(cls=FriendlyGroup)
+class ThelookGroup(FriendlyGroup):
+    lazy_commands: ClassVar[dict[str, str]] = {
+        "generate": "thelook_ecommerce_analysis.synth.command:generate_command",
+        "sql-check": "thelook_ecommerce_analysis.rag.sql_check:sql_check_command",
+    }
+
+
+@click.group(cls=ThelookGroup)
 @click.version_option(package_name="thelook-ecommerce-analysis")
 def main() -> None:
     """thelook: ask an e-commerce business questions in plain language."""
