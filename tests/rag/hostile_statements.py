@@ -209,7 +209,6 @@ HOSTILE_STATEMENTS: tuple[Hostile, ...] = (
     Hostile(
         "SELECT pg_notify('thelook', 'ping')",
         "signals or messages other sessions",
-        "like NOTIFY: a message to the channel's listeners, no data read or written",
     ),
     Hostile("SELECT nextval('raw_data.order_id_seq')", "reads or advances a sequence"),
     Hostile("SELECT setval('raw_data.order_id_seq', 1)", "reads or advances a sequence"),
@@ -240,8 +239,6 @@ HOSTILE_STATEMENTS: tuple[Hostile, ...] = (
     Hostile(
         "SELECT pg_logical_emit_message(true, 'x', 'y')",
         "administers replication",
-        "PostgreSQL 18 grants it to PUBLIC: it writes one WAL record and no table data (init.sql could "
-        "REVOKE EXECUTE on it from PUBLIC)",
     ),
     Hostile("SELECT pg_create_restore_point('x')", "administers replication"),
     Hostile("SELECT pg_switch_wal()", "administers replication"),
