@@ -196,5 +196,77 @@ def run(pipeline_name: str | None, env: str | None) -> None:
     click.echo("run finished")
 
 
+# -- questions -------------------------------------------------------------------------------------
+
+
+def _engine_options(function):
+    function = click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True,
+                            help="Model calls at most per question.")(function)  # fmt: skip
+    function = click.option("--no-examples", is_flag=True, help="Leave few-shot examples out.")(function)
+    return click.option("--no-repairs", is_flag=True, help="No deterministic repairs.")(function)
+
+
+def _build_engine(attempts: int, no_examples: bool, no_repairs: bool):
+    from thelook_ecommerce_analysis.config import database_url
+    from thelook_ecommerce_analysis.llm.select import choose_provider
+    from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
+
+    provider = choose_provider()
+    click.echo(f"LLM: {provider.describe()} ({provider.reason})", err=True)
+    settings = EngineSettings(max_attempts=attempts, use_examples=not no_examples, repairs=not no_repairs)
+    return QuestionEngine(database_url("reader"), provider, settings)
+
+
+@main.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@_engine_options
+def ask(question: str, as_json: bool, attempts: int, no_examples: bool, no_repairs: bool) -> None:
+    """Answer QUESTION with read-only SQL written by the LLM; exit 1 when it cannot be answered."""
+    import json
+
+    from thelook_ecommerce_analysis.rag.render import render_answer
+
+    answer = _build_engine(attempts, no_examples, no_repairs).ask(question)
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=2, default=str))
+    else:
+        click.echo(render_answer(answer))
+    if not answer.ok:
+        sys.exit(1)
+
+
+@main.command("eval")
+@click.option("--questions", "questions_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("evaluation/dev_set.yml"), show_default=True,
+              help="YAML list of {id, question, sql}.")  # fmt: skip
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_engine_options
+def evaluate_command(
+    questions_file: Path, limit: int | None, as_json: bool, attempts: int, no_examples: bool, no_repairs: bool
+) -> None:
+    """Execution accuracy of the question loop against gold SQL, with latency and rescues."""
+    import json
+
+    from thelook_ecommerce_analysis.rag.evaluate import evaluate, load_questions
+    from thelook_ecommerce_analysis.rag.render import render_report
+
+    questions = load_questions(questions_file)[:limit]
+    engine = _build_engine(attempts, no_examples, no_repairs)
+
+    def show(outcome) -> None:
+        mark = "ok  " if outcome.matched else "MISS"
+        click.echo(f"{mark} {outcome.question.id} ({outcome.answer.timings_ms.get('total', 0) / 1000:.1f} s)",
+                   err=True)  # fmt: skip
+
+    report = evaluate(engine, questions, progress=show)
+    if as_json:
+        payload = {"summary": report.summary(), "questions": [o.to_json() for o in report.outcomes]}
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        click.echo(render_report(report))
+
+
 if __name__ == "__main__":
     main()

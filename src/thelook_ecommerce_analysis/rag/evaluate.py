@@ -1,0 +1,198 @@
+"""Execution accuracy of the question loop on a set of questions with gold SQL (`thelook eval`).
+
+A question is answered when its final result holds the same multiset of rows as the gold query's:
+column order and names ignored, numbers rounded to 2 decimals. The report also says how good the first
+attempt alone was and which mechanism (a repair kind, or an LLM retry) rescued each first-attempt miss.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import yaml
+
+from thelook_ecommerce_analysis.db.admin import connect
+from thelook_ecommerce_analysis.errors import ThelookError
+from thelook_ecommerce_analysis.rag.engine import Answer, QuestionEngine
+from thelook_ecommerce_analysis.rag.guard import guard_sql
+
+NON_LLM_STAGES = ("embed", "retrieve", "guard", "validate", "execute", "repair")
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    sql: str
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """A YAML list of {id, question, sql}; a malformed file gives one clear error."""
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ThelookError(f"cannot read questions from {path}: {error}") from None
+    if not isinstance(entries, list):
+        raise ThelookError(f"{path} must hold a YAML list of {{id, question, sql}}")
+    questions = []
+    for position, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not {"id", "question", "sql"} <= entry.keys():
+            raise ThelookError(f"{path}: entry {position} needs id, question and sql")
+        questions.append(EvalQuestion(str(entry["id"]), str(entry["question"]), str(entry["sql"])))
+    return questions
+
+
+def _normalised(value: Any) -> Any:
+    if isinstance(value, float | Decimal):
+        return round(float(value), 2)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value if value is None or isinstance(value, int | str | bool) else str(value)
+
+
+def result_signature(rows: Iterable[Iterable[Any]]) -> Counter:
+    """The multiset of rows, each row as the sorted multiset of its normalised values."""
+    return Counter(
+        tuple(sorted((_normalised(value) for value in row), key=lambda item: (str(type(item)), str(item))))
+        for row in rows
+    )
+
+
+def run_query(connection: psycopg.Connection, sql: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, prepare=True)
+        return cursor.fetchall()
+
+
+@dataclass
+class QuestionOutcome:
+    question: EvalQuestion
+    answer: Answer
+    matched: bool
+    first_matched: bool
+    rescued_by: str | None
+    llm_calls: int
+    non_llm_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.question.id,
+            "question": self.question.question,
+            "gold_sql": self.question.sql,
+            "sql": self.answer.sql,
+            "matched": self.matched,
+            "first_attempt_matched": self.first_matched,
+            "rescued_by": self.rescued_by,
+            "llm_calls": self.llm_calls,
+            "error": self.answer.error,
+            "latency_ms": round(self.answer.timings_ms.get("total", 0.0), 1),
+            "non_llm_ms": round(self.non_llm_ms, 1),
+        }
+
+
+@dataclass
+class EvalReport:
+    outcomes: list[QuestionOutcome] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return sum(outcome.matched for outcome in self.outcomes) / max(len(self.outcomes), 1)
+
+    @property
+    def first_attempt_accuracy(self) -> float:
+        return sum(outcome.first_matched for outcome in self.outcomes) / max(len(self.outcomes), 1)
+
+    @property
+    def rescues(self) -> Counter:
+        return Counter(outcome.rescued_by for outcome in self.outcomes if outcome.rescued_by)
+
+    def _percentile(self, values: list[float], share: float) -> float:
+        if not values:
+            return 0.0
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+    def summary(self) -> dict[str, Any]:
+        latencies = [outcome.answer.timings_ms.get("total", 0.0) for outcome in self.outcomes]
+        overheads = [outcome.non_llm_ms for outcome in self.outcomes]
+        first_misses = sum(not outcome.first_matched for outcome in self.outcomes)
+        return {
+            "questions": len(self.outcomes),
+            "execution_accuracy": round(self.accuracy, 3),
+            "first_attempt_accuracy": round(self.first_attempt_accuracy, 3),
+            "first_attempt_misses": first_misses,
+            "rescued": dict(self.rescues),
+            "rescued_share_of_first_misses": round(sum(self.rescues.values()) / first_misses, 3)
+            if first_misses
+            else None,
+            "mean_llm_calls": round(statistics.fmean(o.llm_calls for o in self.outcomes), 2)
+            if self.outcomes
+            else 0.0,
+            "latency_ms_p50": round(self._percentile(latencies, 0.5), 1),
+            "latency_ms_p95": round(self._percentile(latencies, 0.95), 1),
+            "non_llm_ms_p50": round(self._percentile(overheads, 0.5), 1),
+            "non_llm_ms_p95": round(self._percentile(overheads, 0.95), 1),
+        }
+
+
+def _first_attempt_sql(answer: Answer) -> str | None:
+    """The SQL the model wrote first, if it got that far."""
+    first = next((attempt for attempt in answer.attempts if attempt.source == "llm"), None)
+    return first.sql if first else None
+
+
+def evaluate(
+    engine: QuestionEngine,
+    questions: list[EvalQuestion],
+    progress: Callable[[QuestionOutcome], None] | None = None,
+) -> EvalReport:
+    """Ask every question, run its gold SQL and compare; gold SQL that fails is an error in the set."""
+    report = EvalReport()
+    with connect(engine.reader_url, autocommit=True) as connection:
+        for question in questions:
+            try:
+                gold = result_signature(run_query(connection, question.sql))
+            except psycopg.Error as error:
+                raise ThelookError(f"gold SQL of {question.id!r} fails: {str(error).strip()}") from None
+            answer = engine.ask(question.question)
+            matched = answer.ok and result_signature(answer.rows()) == gold
+            first_matched = _first_matches(connection, engine, answer, gold)
+            winner = next((a for a in reversed(answer.attempts) if a.ok), None)
+            rescued_by = None
+            if matched and not first_matched and winner is not None:
+                rescued_by = winner.source
+            outcome = QuestionOutcome(
+                question=question,
+                answer=answer,
+                matched=matched,
+                first_matched=first_matched,
+                rescued_by=rescued_by,
+                llm_calls=sum(1 for a in answer.attempts if a.source.startswith("llm")),
+                non_llm_ms=sum(answer.timings_ms.get(stage, 0.0) for stage in NON_LLM_STAGES),
+            )
+            report.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+    return report
+
+
+def _first_matches(connection, engine: QuestionEngine, answer: Answer, gold: Counter) -> bool:
+    """Would the model's first query alone, with no repair and no retry, have been right?"""
+    sql = _first_attempt_sql(answer)
+    if sql is None:
+        return False
+    verdict = guard_sql(sql, engine.catalog, max_rows=engine.settings.max_rows)
+    if not verdict.ok:
+        return False
+    try:
+        return result_signature(run_query(connection, verdict.sql)) == gold
+    except psycopg.Error:
+        return False

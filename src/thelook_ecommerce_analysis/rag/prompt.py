@@ -1,0 +1,111 @@
+"""The prompt for one question: rules, the retrieved tables with their real columns and values, metric
+definitions, and similar solved examples as earlier chat turns.
+
+Measured on small models (see STACK_NOTES): similar examples are the biggest lever, the distinct values
+of categorical columns the next (without them models guess 'completed', 'female'). The fixed part comes
+first so that llama.cpp's prompt cache reuses it across questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from thelook_ecommerce_analysis.llm.base import ChatMessage
+from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey
+
+SYSTEM_PROMPT = "\n".join(
+    [
+        "You write one PostgreSQL query that answers a question about an e-commerce shop.",
+        "Rules:",
+        "- Answer with exactly one ```sql code block holding one SELECT (or WITH ... SELECT), nothing else.",
+        "- Use only the tables and columns listed below, always schema-qualified "
+        "(raw_data.orders, metrics.sales_daily).",
+        "- Prefer a metrics table when it already holds the measure; otherwise join raw_data tables on their "
+        "id columns.",
+        "- Text values must be written exactly as listed (for example status = 'Complete', gender = 'F').",
+        "- PostgreSQL syntax only: date_trunc('month', created_at), EXTRACT(YEAR FROM created_at), "
+        "created_at >= DATE '2024-01-01', now() - INTERVAL '30 days'. No YEAR(), MONTH(), DATE_FORMAT or "
+        "backticks.",
+        "- Give readable column aliases; order results meaningfully; add LIMIT for top-N questions.",
+        "- If these tables cannot answer the question, reply exactly: CANNOT ANSWER: <the reason, briefly>.",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A solved question, shown to the model as an earlier turn of the chat."""
+
+    question: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong with the previous query, said plainly for the retry."""
+
+    sql: str
+    error: str
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """Everything retrieved for one question."""
+
+    tables: tuple[TableKey, ...]
+    metric_notes: tuple[str, ...] = ()
+    examples: tuple[Example, ...] = ()
+
+
+def describe_table(
+    catalog: Catalog,
+    table: TableKey,
+    values: Mapping[tuple[str, str, str], Sequence[str]],
+    comments: Mapping[TableKey, str],
+) -> str:
+    """One table as the model should see it: name, purpose, and each column with its type and, for a
+    categorical column, its exact values."""
+    lines = [f"{table[0]}.{table[1]}" + (f" -- {comments[table]}" if table in comments else "")]
+    for column in catalog.columns_of(table):
+        known = values.get((*table, column.name))
+        listed = f"  values: {', '.join(repr(value) for value in known)}" if known else ""
+        lines.append(f"  {column.name} {column.type}{listed}")
+    return "\n".join(lines)
+
+
+def build_messages(
+    question: str,
+    context: PromptContext,
+    catalog: Catalog,
+    *,
+    values: Mapping[tuple[str, str, str], Sequence[str]],
+    comments: Mapping[TableKey, str],
+    failure: Failure | None = None,
+) -> list[ChatMessage]:
+    """The chat for one attempt. A retry carries the failed query, the error and the real columns of the
+    tables involved, so that it never repeats the previous prompt."""
+    schema = "\n\n".join(describe_table(catalog, table, values, comments) for table in context.tables)
+    system = f"{SYSTEM_PROMPT}\n\nTables:\n{schema}"
+    if context.metric_notes:
+        system += "\n\nMetric definitions:\n" + "\n".join(f"- {note}" for note in context.metric_notes)
+    messages: list[ChatMessage] = [{"role": "system", "content": system}]
+    for example in context.examples:
+        messages.append({"role": "user", "content": example.question})
+        messages.append({"role": "assistant", "content": f"```sql\n{example.sql.strip()}\n```"})
+    messages.append({"role": "user", "content": question.strip()})
+    if failure is not None:
+        messages.append({"role": "assistant", "content": f"```sql\n{failure.sql.strip()}\n```"})
+        hints = "".join(f"\n- {hint}" for hint in failure.hints)
+        messages.append(
+            {
+                "role": "user",
+                "content": (
+                    f"That query failed: {failure.error}{hints}\n"
+                    "Write a corrected query that answers the original question, using only the columns "
+                    "listed for each table. Answer with one ```sql block."
+                ),
+            }
+        )
+    return messages

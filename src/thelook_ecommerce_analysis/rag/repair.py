@@ -1,0 +1,281 @@
+"""Deterministic repairs of a failed query, tried before asking the model again.
+
+Small models resend the very query that failed when shown the error (83 of 86 retries, STACK_NOTES), so
+the loop first fixes what a catalog can fix: MySQL habits rewritten to PostgreSQL, an unknown table or
+column replaced by its closest real name (same table first, then the other tables of the query), a
+column qualified with the wrong alias moved to the table that has it, and a text literal that matches
+no value of a categorical column replaced by the closest real value. Each repair is a pure function over
+the sqlglot tree that returns None when it has nothing to change, so a valid query passes untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import sqlglot
+from sqlglot import exp
+
+from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, closest_name
+from thelook_ecommerce_analysis.rag.knowledge import Knowledge
+
+DIALECT = "postgres"
+LITERAL_SIMILARITY = 0.6
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One repaired query and what was changed, for the attempt log."""
+
+    kind: str
+    sql: str
+    note: str
+
+
+RepairStep = Callable[[exp.Expression, Catalog, Knowledge], tuple[exp.Expression, list[str]] | None]
+
+
+def _parse(sql: str) -> exp.Expression | None:
+    try:
+        return sqlglot.parse_one(sql, read=DIALECT)
+    except sqlglot.errors.SqlglotError:
+        return None
+
+
+# -- MySQL / SQLite habits ----------------------------------------------------------------------------
+
+_DATE_FORMAT_CODES = {"%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%H": "HH24", "%i": "MI",
+                      "%s": "SS", "%M": "FMMonth", "%b": "Mon", "%W": "FMDay", "%a": "Dy"}  # fmt: skip
+_DATE_PARTS = {"YEAR": "YEAR", "MONTH": "MONTH", "DAY": "DAY", "DAYOFMONTH": "DAY", "HOUR": "HOUR",
+               "QUARTER": "QUARTER", "WEEK": "WEEK", "DAYOFWEEK": "DOW"}  # fmt: skip
+
+
+def _is_temporal(node: exp.Expression, catalog: Catalog, tables: dict[str, TableKey]) -> bool:
+    if not isinstance(node, exp.Column):
+        return False
+    candidates = [tables[node.table]] if node.table in tables else list(tables.values())
+    for key in candidates:
+        for column in catalog.columns_of(key):
+            if column.name == node.name and ("timestamp" in column.type or column.type == "date"):
+                return True
+    return False
+
+
+def rewrite_mysql_habits(
+    tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
+) -> tuple[exp.Expression, list[str]] | None:
+    """YEAR(x), MONTH(x)... -> EXTRACT(... FROM x); DATE_FORMAT(x, '%Y-%m') -> to_char(x, 'YYYY-MM');
+    `timestamp LIKE '2024%'` -> to_char(timestamp, 'YYYY-MM-DD HH24:MI:SS') LIKE '2024%'."""
+    notes: list[str] = []
+    tables = _query_tables(tree, catalog)
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous | exp.Func):
+            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).upper()
+            arguments = list(node.expressions) if isinstance(node, exp.Anonymous) else [node.this]
+            if name in _DATE_PARTS and len(arguments) == 1 and arguments[0] is not None:
+                notes.append(f"{name}(x) -> EXTRACT({_DATE_PARTS[name]} FROM x)")
+                return exp.Extract(this=exp.var(_DATE_PARTS[name]), expression=arguments[0].copy())
+        if (
+            isinstance(node, exp.Anonymous)
+            and node.name.upper() == "DATE_FORMAT"
+            and len(node.expressions) == 2
+        ):
+            value, pattern = node.expressions
+            if isinstance(pattern, exp.Literal) and pattern.is_string:
+                translated = pattern.this
+                for code, replacement in _DATE_FORMAT_CODES.items():
+                    translated = translated.replace(code, replacement)
+                notes.append(f"DATE_FORMAT(x, '{pattern.this}') -> to_char(x, '{translated}')")
+                return exp.func("to_char", value.copy(), exp.Literal.string(translated))
+        if isinstance(node, exp.Like) and _is_temporal(node.this, catalog, tables):
+            notes.append(f"{node.this.sql(DIALECT)} LIKE ... compared as text")
+            text = exp.func("to_char", node.this.copy(), exp.Literal.string("YYYY-MM-DD HH24:MI:SS"))
+            return exp.Like(this=text, expression=node.expression.copy())
+        return node
+
+    rewritten = tree.copy().transform(rewrite)
+    return (rewritten, notes) if notes else None
+
+
+def rewrite_backticks(sql: str) -> str | None:
+    """MySQL's `quoted` identifiers, read as MySQL and written as PostgreSQL."""
+    if "`" not in sql:
+        return None
+    try:
+        return sqlglot.transpile(sql, read="mysql", write=DIALECT)[0]
+    except sqlglot.errors.SqlglotError:
+        return None
+
+
+# -- unknown names ------------------------------------------------------------------------------------
+
+
+def _query_tables(tree: exp.Expression, catalog: Catalog) -> dict[str, TableKey]:
+    """alias (or table name) -> catalog table, for the real tables the query reads."""
+    mapping: dict[str, TableKey] = {}
+    for table in tree.find_all(exp.Table):
+        key = catalog.resolve_table(table.name, table.db or None)
+        if key is not None:
+            mapping[table.alias_or_name] = key
+    return mapping
+
+
+def _defined_names(tree: exp.Expression) -> set[str]:
+    """Names a query defines itself (select aliases, CTE and subquery names and their columns): a
+    column with such a name is not a catalog column and must not be 'repaired'."""
+    names = {alias.alias for alias in tree.find_all(exp.Alias)}
+    names |= {cte.alias for cte in tree.find_all(exp.CTE)}
+    names |= {subquery.alias for subquery in tree.find_all(exp.Subquery) if subquery.alias}
+    for alias in tree.find_all(exp.TableAlias):
+        names |= {column.name for column in alias.columns}
+    return names
+
+
+def fix_unknown_tables(
+    tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
+) -> tuple[exp.Expression, list[str]] | None:
+    """A table missing from the catalog replaced by the closest real one ('order_item' -> order_items)."""
+    notes: list[str] = []
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    repaired = tree.copy()
+    for table in repaired.find_all(exp.Table):
+        if table.name in ctes or catalog.resolve_table(table.name, table.db or None) is not None:
+            continue
+        closest = catalog.closest_table(table.name)
+        if closest is None:
+            continue
+        notes.append(f"table {table.sql(DIALECT)} -> {closest[0]}.{closest[1]}")
+        alias = table.alias
+        replacement = exp.table_(closest[1], db=closest[0], alias=alias or None)
+        if not alias and table.name != closest[1]:
+            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(table.name, quoted=True)))
+        table.replace(replacement)
+    return (repaired, notes) if notes else None
+
+
+def fix_unknown_columns(
+    tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
+) -> tuple[exp.Expression, list[str]] | None:
+    """A column its table does not have: moved to the query's table that has it (wrong alias), else
+    renamed to the closest real column of the same table, then of the other tables in the query."""
+    repaired = tree.copy()
+    tables = _query_tables(repaired, catalog)
+    if not tables:
+        return None
+    defined = _defined_names(repaired)
+    notes: list[str] = []
+    for column in list(repaired.find_all(exp.Column)):
+        if isinstance(column.this, exp.Star) or (column.name in defined and not column.table):
+            continue
+        own = tables.get(column.table) if column.table else None
+        if column.table and own is None:
+            continue  # qualified by a CTE or subquery alias: not ours to judge
+        searched = [own] if own else list(tables.values())
+        if any(column.name in catalog.column_names(key) for key in searched):
+            continue
+        holders = [alias for alias, key in tables.items() if column.name in catalog.column_names(key)]
+        if own and holders:
+            notes.append(f"{column.table}.{column.name} -> {holders[0]}.{column.name} (wrong table)")
+            column.set("table", exp.to_identifier(holders[0]))
+            continue
+        order = [own] if own else []
+        order += [key for key in tables.values() if key not in order]
+        for key in order:
+            if closest := closest_name(column.name, catalog.column_names(key)):
+                qualifier = column.table or ""
+                notes.append(f"{qualifier + '.' if qualifier else ''}{column.name} -> {closest}")
+                column.set("this", exp.to_identifier(closest))
+                break
+    return (repaired, notes) if notes else None
+
+
+# -- categorical literals -----------------------------------------------------------------------------
+
+
+def closest_value(literal: str, values: tuple[str, ...]) -> str | None:
+    """The real value a literal most likely means: same text in another case, a prefix either way
+    ('completed' -> 'Complete', 'female' -> 'F', 'cancel' -> 'Cancelled'), else a close spelling."""
+    lowered = literal.strip().lower()
+    for value in values:
+        if value.lower() == lowered:
+            return value
+    prefixed = [
+        value for value in values if lowered.startswith(value.lower()) or value.lower().startswith(lowered)
+    ]
+    if prefixed and lowered:
+        return max(prefixed, key=len)
+    scored = [(SequenceMatcher(None, lowered, value.lower()).ratio(), value) for value in values]
+    best = max(scored, default=(0.0, None))
+    return best[1] if best[0] >= LITERAL_SIMILARITY else None
+
+
+def fix_literals(
+    tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
+) -> tuple[exp.Expression, list[str]] | None:
+    """`status = 'completed'` -> `status = 'Complete'`, also in IN lists and <>: a literal compared with a
+    categorical column must be one of its real values."""
+    repaired = tree.copy()
+    tables = _query_tables(repaired, catalog)
+    notes: list[str] = []
+
+    def values_of(column: exp.Column) -> tuple[str, ...]:
+        keys = [tables[column.table]] if column.table in tables else list(tables.values())
+        for key in keys:
+            if found := knowledge.values.get((*key, column.name)):
+                return found
+        return ()
+
+    def fix(literal: exp.Expression, values: tuple[str, ...]) -> None:
+        if not (isinstance(literal, exp.Literal) and literal.is_string) or literal.this in values:
+            return
+        if (better := closest_value(literal.this, values)) is not None:
+            notes.append(f"'{literal.this}' -> '{better}'")
+            literal.replace(exp.Literal.string(better))
+
+    for comparison in list(repaired.find_all(exp.EQ, exp.NEQ, exp.In)):
+        column = comparison.this
+        if not isinstance(column, exp.Column) or not (values := values_of(column)):
+            continue
+        targets = comparison.expressions if isinstance(comparison, exp.In) else [comparison.expression]
+        for literal in list(targets):
+            fix(literal, values)
+    return (repaired, notes) if notes else None
+
+
+STEPS: tuple[tuple[str, RepairStep], ...] = (
+    ("dialect", rewrite_mysql_habits),
+    ("table", fix_unknown_tables),
+    ("column", fix_unknown_columns),
+)
+
+
+def repair_literals(sql: str, catalog: Catalog, knowledge: Knowledge) -> Repair | None:
+    """The literal repair alone: run on every query before it executes, since a value that matches no
+    real one makes a query that runs and silently finds nothing."""
+    tree = _parse(sql)
+    outcome = fix_literals(tree, catalog, knowledge) if tree is not None else None
+    if outcome is None:
+        return None
+    repaired, notes = outcome
+    return Repair("literal", repaired.sql(dialect=DIALECT), "; ".join(notes))
+
+
+def repair_sql(sql: str, catalog: Catalog, knowledge: Knowledge) -> list[Repair]:
+    """Cumulative repairs of `sql`, in order: each entry applies one more kind of fix to the previous
+    one, so the loop can stop at the first that passes. Empty when nothing can be repaired."""
+    repairs: list[Repair] = []
+    if (transpiled := rewrite_backticks(sql)) is not None:
+        repairs.append(Repair("dialect", transpiled, "MySQL backtick quotes -> PostgreSQL"))
+        sql = transpiled
+    tree = _parse(sql)
+    if tree is None:
+        return repairs
+    for kind, step in STEPS:
+        outcome = step(tree, catalog, knowledge)
+        if outcome is None:
+            continue
+        tree, notes = outcome
+        repairs.append(Repair(kind, tree.sql(dialect=DIALECT), "; ".join(notes)))
+    return repairs

@@ -1,0 +1,170 @@
+"""The deterministic repairs, each on its own, and the promise that a valid query passes unchanged."""
+
+from __future__ import annotations
+
+import pytest
+import sqlglot
+
+from thelook_ecommerce_analysis.rag.catalog import Catalog, CatalogColumn
+from thelook_ecommerce_analysis.rag.knowledge import Knowledge
+from thelook_ecommerce_analysis.rag.repair import (
+    closest_value,
+    fix_literals,
+    fix_unknown_columns,
+    fix_unknown_tables,
+    repair_literals,
+    repair_sql,
+    rewrite_backticks,
+    rewrite_mysql_habits,
+)
+
+
+def _columns(**types: str) -> tuple[CatalogColumn, ...]:
+    return tuple(CatalogColumn(name, type_) for name, type_ in types.items())
+
+
+TIMESTAMP = "timestamp with time zone"
+CATALOG = Catalog(
+    tables={
+        ("raw_data", "orders"): _columns(
+            order_id="bigint", user_id="bigint", status="text", gender="text", created_at=TIMESTAMP
+        ),
+        ("raw_data", "users"): _columns(id="bigint", gender="text", country="text", created_at=TIMESTAMP),
+        ("raw_data", "order_items"): _columns(
+            id="bigint", order_id="bigint", product_id="bigint", sale_price="double precision"
+        ),
+        ("metrics", "sales_daily"): _columns(order_date="date", gmv="numeric", orders="bigint"),
+    }
+)
+KNOWLEDGE = Knowledge(
+    values={
+        ("raw_data", "orders", "status"): ("Processing", "Shipped", "Complete", "Cancelled", "Returned"),
+        ("raw_data", "orders", "gender"): ("M", "F"),
+        ("raw_data", "users", "gender"): ("M", "F"),
+    }
+)
+VALID_QUERIES = [
+    "SELECT status, count(*) FROM raw_data.orders GROUP BY status",
+    "SELECT o.order_id, u.country FROM raw_data.orders AS o JOIN raw_data.users AS u ON u.id = o.user_id",
+    "SELECT date_trunc('month', created_at) AS month, count(*) AS n FROM raw_data.orders GROUP BY 1 ORDER BY n",
+    "WITH t AS (SELECT user_id, count(*) AS n FROM raw_data.orders GROUP BY user_id) SELECT avg(n) FROM t",
+    "SELECT EXTRACT(YEAR FROM order_date) AS year, sum(gmv) FROM metrics.sales_daily GROUP BY 1",
+    "SELECT count(*) FROM raw_data.orders WHERE status IN ('Complete', 'Returned') AND gender = 'F'",
+    "SELECT x.total FROM (SELECT sum(sale_price) AS total FROM raw_data.order_items) AS x",
+]
+
+
+def _tree(sql: str):
+    return sqlglot.parse_one(sql, read="postgres")
+
+
+@pytest.mark.parametrize("sql", VALID_QUERIES)
+def test_a_valid_query_passes_every_repair_unchanged(sql: str) -> None:
+    tree = _tree(sql)
+    for step in (rewrite_mysql_habits, fix_unknown_tables, fix_unknown_columns, fix_literals):
+        assert step(tree, CATALOG, KNOWLEDGE) is None, step.__name__
+    assert repair_sql(sql, CATALOG, KNOWLEDGE) == []
+    assert repair_literals(sql, CATALOG, KNOWLEDGE) is None
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT YEAR(created_at) AS y, count(*) FROM raw_data.orders GROUP BY 1",
+         "SELECT EXTRACT(YEAR FROM created_at) AS y, COUNT(*) FROM raw_data.orders GROUP BY 1"),
+        ("SELECT count(*) FROM raw_data.orders WHERE MONTH(created_at) = 3",
+         "SELECT COUNT(*) FROM raw_data.orders WHERE EXTRACT(MONTH FROM created_at) = 3"),
+        ("SELECT DATE_FORMAT(created_at, '%Y-%m') AS month FROM raw_data.orders",
+         "SELECT TO_CHAR(created_at, 'YYYY-MM') AS month FROM raw_data.orders"),
+        ("SELECT count(*) FROM raw_data.orders WHERE created_at LIKE '2024%'",
+         "SELECT COUNT(*) FROM raw_data.orders WHERE TO_CHAR(created_at, 'YYYY-MM-DD HH24:MI:SS') LIKE '2024%'"),
+    ],
+)  # fmt: skip
+def test_mysql_habits_become_postgresql(sql: str, expected: str) -> None:
+    repaired, notes = rewrite_mysql_habits(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == expected
+    assert notes
+
+
+def test_backticks_are_read_as_mysql_quotes() -> None:
+    assert rewrite_backticks("SELECT `status` FROM raw_data.orders") == 'SELECT "status" FROM raw_data.orders'
+    assert rewrite_backticks("SELECT status FROM raw_data.orders") is None
+
+
+def test_unknown_table_gets_the_closest_real_one() -> None:
+    repaired, notes = fix_unknown_tables(
+        _tree("SELECT count(*) FROM raw_data.order_item"), CATALOG, KNOWLEDGE
+    )
+    assert repaired.sql(dialect="postgres") == 'SELECT COUNT(*) FROM raw_data.order_items AS "order_item"'
+    assert notes == ["table raw_data.order_item -> raw_data.order_items"]
+
+
+def test_unknown_column_is_renamed_within_its_table_first() -> None:
+    sql = "SELECT o.userid, count(*) FROM raw_data.orders AS o GROUP BY o.userid"
+    repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert (
+        repaired.sql(dialect="postgres")
+        == "SELECT o.user_id, COUNT(*) FROM raw_data.orders AS o GROUP BY o.user_id"
+    )
+    assert notes[0] == "o.userid -> user_id"
+
+
+def test_column_on_the_wrong_alias_moves_to_the_table_that_has_it() -> None:
+    sql = "SELECT o.country, count(*) FROM raw_data.orders AS o JOIN raw_data.users AS u ON u.id = o.user_id GROUP BY 1"
+    repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert "u.country" in repaired.sql(dialect="postgres")
+    assert notes == ["o.country -> u.country (wrong table)"]
+
+
+def test_unqualified_unknown_column_searches_the_query_tables() -> None:
+    repaired, _ = fix_unknown_columns(
+        _tree("SELECT sum(saleprice) FROM raw_data.order_items"), CATALOG, KNOWLEDGE
+    )
+    assert repaired.sql(dialect="postgres") == "SELECT SUM(sale_price) FROM raw_data.order_items"
+
+
+def test_a_name_with_no_close_match_is_left_for_the_model() -> None:
+    assert fix_unknown_columns(_tree("SELECT order_date FROM raw_data.orders"), CATALOG, KNOWLEDGE) is None
+
+
+STATUSES = ("Processing", "Shipped", "Complete", "Cancelled", "Returned")
+
+
+@pytest.mark.parametrize(
+    ("literal", "values", "expected"),
+    [
+        ("completed", STATUSES, "Complete"),
+        ("COMPLETE", STATUSES, "Complete"),
+        ("cancel", STATUSES, "Cancelled"),
+        ("shiped", STATUSES, "Shipped"),
+        ("Delivered", STATUSES, None),
+        ("female", ("M", "F"), "F"),
+        ("male", ("M", "F"), "M"),
+    ],
+)
+def test_closest_value(literal: str, values: tuple[str, ...], expected: str | None) -> None:
+    assert closest_value(literal, values) == expected
+
+
+def test_literals_of_categorical_columns_are_replaced_in_comparisons_and_in_lists() -> None:
+    sql = (
+        "SELECT count(*) FROM raw_data.orders WHERE status IN ('completed', 'returned') AND gender = 'female'"
+    )
+    repair = repair_literals(sql, CATALOG, KNOWLEDGE)
+    assert repair is not None
+    assert repair.sql == (
+        "SELECT COUNT(*) FROM raw_data.orders WHERE status IN ('Complete', 'Returned') AND gender = 'F'"
+    )
+    assert repair.note == "'completed' -> 'Complete'; 'returned' -> 'Returned'; 'female' -> 'F'"
+
+
+def test_repairs_accumulate_in_order() -> None:
+    sql = (
+        "SELECT YEAR(created_at) AS y, count(userid) FROM raw_data.order WHERE status = 'Complete' GROUP BY 1"
+    )
+    repairs = repair_sql(sql, CATALOG, KNOWLEDGE)
+    assert [repair.kind for repair in repairs] == ["dialect", "table", "column"]
+    assert repairs[-1].sql == (
+        'SELECT EXTRACT(YEAR FROM created_at) AS y, COUNT(user_id) FROM raw_data.orders AS "order" '
+        "WHERE status = 'Complete' GROUP BY 1"
+    )
