@@ -46,7 +46,7 @@ KNOWLEDGE = Knowledge(
 VALID_QUERIES = [
     "SELECT status, count(*) FROM raw_data.orders GROUP BY status",
     "SELECT o.order_id, u.country FROM raw_data.orders AS o JOIN raw_data.users AS u ON u.id = o.user_id",
-    "SELECT date_trunc('month', created_at) AS month, count(*) AS n FROM raw_data.orders GROUP BY 1 ORDER BY n",
+    "SELECT date_trunc('month', created_at) AS month, count(*) AS n FROM raw_data.orders GROUP BY 1",
     "WITH t AS (SELECT user_id, count(*) AS n FROM raw_data.orders GROUP BY user_id) SELECT avg(n) FROM t",
     "SELECT EXTRACT(YEAR FROM order_date) AS year, sum(gmv) FROM metrics.sales_daily GROUP BY 1",
     "SELECT count(*) FROM raw_data.orders WHERE status IN ('Complete', 'Returned') AND gender = 'F'",
@@ -77,7 +77,8 @@ def test_a_valid_query_passes_every_repair_unchanged(sql: str) -> None:
         ("SELECT DATE_FORMAT(created_at, '%Y-%m') AS month FROM raw_data.orders",
          "SELECT TO_CHAR(created_at, 'YYYY-MM') AS month FROM raw_data.orders"),
         ("SELECT count(*) FROM raw_data.orders WHERE created_at LIKE '2024%'",
-         "SELECT COUNT(*) FROM raw_data.orders WHERE TO_CHAR(created_at, 'YYYY-MM-DD HH24:MI:SS') LIKE '2024%'"),
+         "SELECT COUNT(*) FROM raw_data.orders "
+         "WHERE TO_CHAR(created_at, 'YYYY-MM-DD HH24:MI:SS') LIKE '2024%'"),
     ],
 )  # fmt: skip
 def test_mysql_habits_become_postgresql(sql: str, expected: str) -> None:
@@ -110,7 +111,10 @@ def test_unknown_column_is_renamed_within_its_table_first() -> None:
 
 
 def test_column_on_the_wrong_alias_moves_to_the_table_that_has_it() -> None:
-    sql = "SELECT o.country, count(*) FROM raw_data.orders AS o JOIN raw_data.users AS u ON u.id = o.user_id GROUP BY 1"
+    sql = (
+        "SELECT o.country, count(*) FROM raw_data.orders AS o "
+        "JOIN raw_data.users AS u ON u.id = o.user_id GROUP BY 1"
+    )
     repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
     assert "u.country" in repaired.sql(dialect="postgres")
     assert notes == ["o.country -> u.country (wrong table)"]
