@@ -46,7 +46,8 @@ def write_counters(connection: psycopg.Connection, table: str) -> tuple[int, int
     connection.execute("SELECT pg_stat_force_next_flush()")
     connection.execute("SELECT pg_stat_clear_snapshot()")
     row = connection.execute(
-        "SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables WHERE schemaname = %s AND relname = %s",
+        "SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables"
+        " WHERE schemaname = %s AND relname = %s",
         (SCHEMA, table),
     ).fetchone()
     assert row is not None, f"no statistics for {SCHEMA}.{table}"
