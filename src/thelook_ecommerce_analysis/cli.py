@@ -55,6 +55,7 @@ class ThelookGroup(FriendlyGroup):
     lazy_commands: ClassVar[dict[str, str]] = {
         "generate": "thelook_ecommerce_analysis.synth.command:generate_command",
         "sql-check": "thelook_ecommerce_analysis.rag.sql_check:sql_check_command",
+        "llm": "thelook_ecommerce_analysis.llm.command:llm_group",
     }
 
 
