@@ -144,18 +144,42 @@ def test_full_run_loads_source_minus_quarantine_and_rerun_writes_nothing(pg_urls
         assert checksums(urls.owner) == loaded
 
 
+def metrics_checksums(url: str) -> dict[str, tuple[int, str]]:
+    """Row count and digest of every metrics table, rows ordered by their whole text."""
+    with psycopg.connect(url) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'metrics' ORDER BY 1"
+            ).fetchall()
+        ]
+        return {
+            table: connection.execute(
+                f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM metrics.{table} t"
+            ).fetchone()
+            for table in tables
+        }
+
+
 def test_incremental_earlier_then_later_equals_full_load_of_later(pg_urls, project, snapshots) -> None:
+    """raw_data and the metrics computed from it: D1 then D2 incrementally == D2 loaded at once."""
     with new_database(pg_urls) as full:
         run_pipeline("data_processing")
-        expected = checksums(full.owner)
+        run_pipeline("metrics")
+        expected, expected_metrics = checksums(full.owner), metrics_checksums(full.owner)
     use_snapshot(project, snapshots["earlier"])
     with new_database(pg_urls) as incremental:
         run_pipeline("data_processing")
-        first = checksums(incremental.owner)
+        run_pipeline("metrics")
+        first, first_metrics = checksums(incremental.owner), metrics_checksums(incremental.owner)
         use_snapshot(project, snapshots["later"])
         run_pipeline("data_processing")
+        run_pipeline("metrics")
         assert checksums(incremental.owner) == expected
+        assert metrics_checksums(incremental.owner) == expected_metrics
     assert first != expected, "the two snapshots must differ for this test to mean anything"
+    assert first_metrics != expected_metrics
+    assert len(expected_metrics) >= 10, "every metric table is compared"
 
 
 @pytest.mark.parametrize(
@@ -229,12 +253,12 @@ def test_killed_mid_load_leaves_target_unchanged_and_next_run_completes(pg_urls,
                     "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
                     "AND state = 'active' AND query LIKE 'COPY %%'"
                 ).fetchall():
-                    if (match := copying.search(query)) and match[1] in ("events", "inventory_items"):
+                    if (match := copying.search(query)) and match[1] in TABLES:
                         target = match[1]
                         worker.send_signal(signal.SIGKILL)
                 time.sleep(0.002)
         worker.wait(timeout=60)
-        assert target is not None, "the test must catch the worker inside a large table's COPY"
+        assert target is not None, "the test must catch the worker inside a table's COPY"
         assert checksums(urls.owner)[target] == (0, None), "a killed first load leaves the table empty"
         os.environ["THELOOK_HOME"] = str(project)
         try:
