@@ -112,3 +112,64 @@ def fresh_db(pg_urls: RoleUrls) -> Iterator[RoleUrls]:
     """A new, initialised database for one test module; dropped afterwards."""
     with new_database(pg_urls) as urls:
         yield urls
+
+
+def keep_sold_products(raw: Path) -> None:
+    """Cut a generated catalogue to the products that were sold (and their stock rows), so that a test
+    embeds a few hundred product documents instead of 29,120; every foreign key still holds."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    sold = pq.read_table(raw / "order_items.parquet", columns=["product_id"])["product_id"].unique()
+    for table, column in (("products", "id"), ("inventory_items", "product_id")):
+        data = pq.read_table(raw / f"{table}.parquet")
+        pq.write_table(data.filter(pc.is_in(data[column], value_set=sold)), raw / f"{table}.parquet")
+
+
+def make_project(raw_source: Path | None = None) -> Path:
+    """A throwaway Kedro project with this checkout's conf and sql (no local credentials: the test
+    database's environment variables win); its data/01_raw is a copy of `raw_source` when given."""
+    root = world_traversable_temp_dir("thelook-project-")
+    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(REPO_ROOT / "conf", root / "conf")
+    shutil.rmtree(root / "conf" / "local")
+    (root / "conf" / "local").mkdir()
+    shutil.copytree(REPO_ROOT / "sql", root / "sql")
+    (root / "data").mkdir()
+    if raw_source is not None:
+        shutil.copytree(raw_source, root / "data" / "01_raw")
+    return root
+
+
+@contextmanager
+def project_home(root: Path) -> Iterator[Path]:
+    """Point thelook at the project `root` for the duration of the block."""
+    saved = os.environ.get("THELOOK_HOME")
+    os.environ["THELOOK_HOME"] = str(root)
+    try:
+        yield root
+    finally:
+        if saved is None:
+            os.environ.pop("THELOOK_HOME", None)
+        else:
+            os.environ["THELOOK_HOME"] = saved
+
+
+@pytest.fixture(scope="session")
+def loaded_db(pg_urls: RoleUrls, tmp_path_factory) -> Iterator[RoleUrls]:
+    """ONE database per test session loaded by the real job (all three pipelines) from a small generated
+    data set, for the tests that only read: the question loop, evaluation, the app."""
+    from datetime import date
+
+    from thelook_ecommerce_analysis.job import run_pipeline
+    from thelook_ecommerce_analysis.synth import generate
+
+    raw = tmp_path_factory.mktemp("loaded-raw")
+    generate(raw, users=400, seed=21, as_of=date(2025, 12, 31), progress=False)
+    keep_sold_products(raw)
+    root = make_project(raw)
+    with new_database(pg_urls) as urls:
+        with project_home(root):
+            run_pipeline()
+        yield urls
+    shutil.rmtree(root, ignore_errors=True)

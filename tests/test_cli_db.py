@@ -46,6 +46,7 @@ def thelook(project: Path, *args: str, port: int | None = None) -> subprocess.Co
         env=environment,
         cwd=project,
         timeout=120,
+        check=False,
     )
 
 

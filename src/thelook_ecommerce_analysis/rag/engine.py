@@ -32,6 +32,7 @@ from thelook_ecommerce_analysis.rag.validate import ResultShape, describe_query
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARACTERS = 2000
+KNOWLEDGE_KINDS = ["table", "column", "metric"]
 CANNOT_ANSWER = "CANNOT ANSWER"
 
 
@@ -170,7 +171,13 @@ class QuestionEngine:
         with clock.stage("embed"):
             vector = self._embed(question)
         with clock.stage("retrieve"), connect(self.reader_url) as connection:
-            documents = retrieve(connection, vector, question, k=self.settings.retrieve_k)
+            # Two searches, so that similar solved examples are never crowded out by schema documents.
+            documents = retrieve(
+                connection, vector, question, kinds=KNOWLEDGE_KINDS, k=self.settings.retrieve_k
+            )
+            documents += retrieve(
+                connection, vector, question, kinds=["example"], k=2 * self.settings.examples
+            )
         answer.documents = [
             {"id": document.id, "kind": str(document.kind), "title": document.title, "score": document.score}
             for document in documents
@@ -194,7 +201,9 @@ class QuestionEngine:
                 notes.append(document.text)
             if str(document.kind) == "example" and "sql" in metadata:
                 examples.append(Example(metadata["question"], metadata["sql"]))
-        chosen_examples = examples[skip_examples : skip_examples + self.settings.examples]
+        # A retry sees the next examples (wrapping around): never the same prompt twice.
+        offset = skip_examples % len(examples) if examples else 0
+        chosen_examples = (examples[offset:] + examples[:offset])[: self.settings.examples]
         if not self.settings.use_examples:
             chosen_examples = []
         return PromptContext(tuple(tables[: self.settings.tables]), tuple(notes), tuple(chosen_examples))

@@ -22,8 +22,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import REPO_ROOT, new_database, world_traversable_temp_dir
-from thelook_ecommerce_analysis.db.local import RoleUrls
+from tests.conftest import make_project, new_database
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.job import run_pipeline
 from thelook_ecommerce_analysis.synth import generate, write_corrupt_variant
@@ -40,19 +39,6 @@ TABLES = {
 USERS = 1500
 SEED = 11
 EARLIER, LATER = date(2025, 6, 30), date(2025, 9, 30)
-
-
-def make_project(raw_source: Path) -> Path:
-    """A throwaway Kedro project (this checkout's conf and sql) whose data/01_raw is `raw_source`."""
-    root = world_traversable_temp_dir("thelook-dp-")
-    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO_ROOT / "conf", root / "conf")
-    shutil.rmtree(root / "conf" / "local")
-    (root / "conf" / "local").mkdir()
-    shutil.copytree(REPO_ROOT / "sql", root / "sql")
-    (root / "data").mkdir()
-    shutil.copytree(raw_source, root / "data" / "01_raw")
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +114,8 @@ def test_full_run_loads_source_minus_quarantine_and_rerun_writes_nothing(pg_urls
                 "SELECT status, rows_inserted FROM raw_data.etl_runs ORDER BY started_at DESC LIMIT 1"
             ).fetchone()
             keys = connection.execute(
-                "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND connamespace = 'raw_data'::regnamespace"
+                "SELECT count(*) FROM pg_constraint "
+                "WHERE contype = 'p' AND connamespace = 'raw_data'::regnamespace"
             ).fetchone()[0]
             spellings = connection.execute(
                 "SELECT count(*) FROM raw_data.users WHERE country IN ('España', 'Deutschland')"

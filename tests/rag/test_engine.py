@@ -1,0 +1,162 @@
+"""The question loop against the real database and retrieval, with the LLM played by a scripted Ollama
+server at the HTTP boundary: corrections, prose, reasoning blocks, timeouts, hostile SQL, bad input."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.rag.ollama_double import MODEL, Script, ollama_double
+from thelook_ecommerce_analysis.llm.ollama_provider import OllamaProvider
+from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
+
+ORDERS = "SELECT count(*) AS orders FROM raw_data.orders"
+
+
+def sql_block(query: str) -> str:
+    return f"Here is the query:\n```sql\n{query}\n```"
+
+
+@pytest.fixture(scope="module")
+def engine_for(loaded_db):
+    """An engine over the loaded database whose LLM is the given script (timeout 3 s)."""
+    engines = []
+
+    def build(script: Script, **settings) -> tuple[QuestionEngine, Script]:
+        context = ollama_double(script)
+        host = context.__enter__()
+        engines.append(context)
+        provider = OllamaProvider(MODEL, host, timeout_s=3.0)
+        return QuestionEngine(loaded_db.reader, provider, EngineSettings(**settings)), script
+
+    yield build
+    for context in engines:
+        context.__exit__(None, None, None)
+
+
+def count_orders(url: str) -> int:
+    with psycopg.connect(url) as connection:
+        return connection.execute(ORDERS).fetchone()[0]
+
+
+def test_a_good_first_answer_runs_once(engine_for, loaded_db) -> None:
+    engine, script = engine_for(Script([sql_block(ORDERS)]))
+    answer = engine.ask("How many orders are there?")
+    assert answer.ok, answer.error
+    assert answer.rows() == [[count_orders(loaded_db.reader)]]
+    assert [attempt.source for attempt in answer.attempts] == ["llm"]
+    assert len(script.requests) == 1
+    assert "LIMIT 1000" in answer.sql
+    assert {"embed", "retrieve", "llm", "guard", "validate", "execute", "total"} <= answer.timings_ms.keys()
+    assert any(document["kind"] == "example" for document in answer.documents)
+
+
+def test_unknown_column_with_no_close_name_is_retried_with_the_error_and_real_columns(engine_for) -> None:
+    wrong = "SELECT count(*) AS orders FROM raw_data.orders WHERE order_date >= DATE '2020-01-01'"
+    right = "SELECT count(*) AS orders FROM raw_data.orders WHERE created_at >= DATE '2020-01-01'"
+    engine, script = engine_for(Script([sql_block(wrong), sql_block(right)]))
+    answer = engine.ask("How many orders since 2020?")
+    assert answer.ok, answer.error
+    assert [attempt.source for attempt in answer.attempts] == ["llm", "llm-retry"]
+    assert answer.attempts[0].stage == "guard" and "order_date" in answer.attempts[0].error
+    retry = script.requests[1]
+    retry_text = retry["messages"][-1]["content"]
+    assert "order_date" in retry_text and "raw_data.orders has columns:" in retry_text
+    assert retry["options"]["temperature"] > 0, "a retry must change the sampling"
+    assert retry["messages"] != script.requests[0]["messages"]
+
+
+def test_a_typo_is_repaired_without_asking_the_model_again(engine_for) -> None:
+    typo = "SELECT count(*) AS orders FROM raw_data.orders WHERE statuss = 'Complete'"
+    engine, script = engine_for(Script([sql_block(typo)]))
+    answer = engine.ask("How many complete orders are there?")
+    assert answer.ok, answer.error
+    assert [attempt.source for attempt in answer.attempts] == ["llm", "repair:column"]
+    assert "status" in answer.sql and len(script.requests) == 1
+
+
+def test_a_wrong_categorical_value_is_replaced_by_the_real_one(engine_for) -> None:
+    guess = "SELECT count(*) AS orders FROM raw_data.orders WHERE status = 'completed'"
+    engine, _ = engine_for(Script([sql_block(guess)]))
+    answer = engine.ask("How many completed orders?")
+    assert answer.ok, answer.error
+    assert "'Complete'" in answer.sql
+    assert (
+        answer.attempts[1].source == "repair:literal"
+        and "'completed' -> 'Complete'" in answer.attempts[1].note
+    )
+
+
+def test_prose_then_sql(engine_for) -> None:
+    engine, _ = engine_for(Script(["I think you should count the orders table.", sql_block(ORDERS)]))
+    answer = engine.ask("How many orders are there?")
+    assert answer.ok, answer.error
+    assert answer.attempts[0].stage == "extract"
+
+
+def test_reasoning_blocks_are_split_off(engine_for) -> None:
+    engine, _ = engine_for(
+        Script(["<think>The orders table has one row per order.</think>" + sql_block(ORDERS)])
+    )
+    answer = engine.ask("How many orders are there?")
+    assert answer.ok
+    assert answer.reasoning == "The orders table has one row per order."
+
+
+def test_a_slow_llm_gives_a_clear_message(engine_for) -> None:
+    engine, _ = engine_for(Script([sql_block(ORDERS)], delay_s=5.0))
+    answer = engine.ask("How many orders are there?")
+    assert not answer.ok
+    assert answer.error.startswith("could not reach the language model:")
+    assert "\n" not in answer.error
+
+
+def test_a_dead_llm_gives_a_clear_message(loaded_db) -> None:
+    from tests.llm.servers import closed_port
+
+    provider = OllamaProvider(MODEL, f"http://127.0.0.1:{closed_port()}", timeout_s=2.0)
+    answer = QuestionEngine(loaded_db.reader, provider).ask("How many orders are there?")
+    assert not answer.ok and answer.error.startswith("could not reach the language model:")
+
+
+def test_an_unanswerable_question_says_why(engine_for) -> None:
+    engine, _ = engine_for(Script(["CANNOT ANSWER: the shop records no weather data"]))
+    answer = engine.ask("What was the weather in Paris yesterday?")
+    assert not answer.ok
+    assert answer.error == "could not answer from this data: the shop records no weather data"
+
+
+def test_hostile_sql_from_the_model_never_runs(engine_for, loaded_db) -> None:
+    before = count_orders(loaded_db.reader)
+    engine, _ = engine_for(Script([sql_block("DELETE FROM raw_data.orders"), "DROP TABLE raw_data.orders"]))
+    answer = engine.ask("Delete all orders")
+    assert not answer.ok
+    assert all(attempt.stage != "done" for attempt in answer.attempts)
+    assert count_orders(loaded_db.reader) == before
+
+
+def test_garbage_until_the_attempts_run_out(engine_for) -> None:
+    engine, script = engine_for(Script(["\x00\x01 ###"]), max_attempts=2)
+    answer = engine.ask("How many orders are there?")
+    assert not answer.ok and answer.error.startswith("could not answer after 2 attempts")
+    assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("   ", "could not answer: the question is empty"), ("x" * 5000, "the question has 5,000 characters")],
+)
+def test_bad_questions_are_refused_before_any_work(engine_for, question: str, message: str) -> None:
+    engine, script = engine_for(Script([sql_block(ORDERS)]))
+    answer = engine.ask(question)
+    assert not answer.ok and message in answer.error
+    assert script.requests == []
+
+
+def test_an_empty_result_gets_one_more_try_then_says_so(engine_for) -> None:
+    nothing = "SELECT order_id FROM raw_data.orders WHERE order_id < 0"
+    engine, script = engine_for(Script([sql_block(nothing)]))
+    answer = engine.ask("Which orders have a negative id?")
+    assert answer.ok and answer.row_count == 0
+    assert answer.notice == "The query ran but returned no rows."
+    assert len(script.requests) == 2
