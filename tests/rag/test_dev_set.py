@@ -1,0 +1,48 @@
+"""The shipped dev set: big enough, distinct from the few-shot examples, and every gold query runs."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+from thelook_ecommerce_analysis.errors import ThelookError
+from thelook_ecommerce_analysis.rag.evaluate import load_questions, result_signature
+
+DEV_SET = REPO_ROOT / "evaluation" / "dev_set.yml"
+
+
+def _normalised(question: str) -> str:
+    return re.sub(r"\W+", " ", question.lower()).strip()
+
+
+def test_the_dev_set_has_40_distinct_questions_none_of_them_a_few_shot_example() -> None:
+    questions = load_questions(DEV_SET)
+    examples = yaml.safe_load((REPO_ROOT / "conf" / "base" / "examples.yml").read_text())["examples"]
+    assert len(questions) >= 40
+    assert len({question.id for question in questions}) == len(questions)
+    shown = {_normalised(example["question"]) for example in examples}
+    assert not {_normalised(question.question) for question in questions} & shown
+
+
+def test_every_gold_query_runs_for_the_read_only_role(loaded_db) -> None:
+    with psycopg.connect(loaded_db.reader) as connection:
+        for question in load_questions(DEV_SET):
+            rows = connection.execute(question.sql).fetchall()
+            assert rows, f"{question.id} returns nothing on the test data"
+
+
+def test_result_comparison_ignores_column_order_and_rounds_floats() -> None:
+    assert result_signature([(1, "a", 2.004)]) == result_signature([("a", 2.0, 1)])
+    assert result_signature([(1, "a")]) != result_signature([(1, "b")])
+    assert result_signature([(1,), (1,)]) != result_signature([(1,)])
+
+
+def test_a_malformed_questions_file_gives_one_clear_error(tmp_path) -> None:
+    broken = tmp_path / "questions.yml"
+    broken.write_text("- id: x\n  question: only a question\n")
+    with pytest.raises(ThelookError, match="entry 1 needs id, question and sql"):
+        load_questions(broken)
