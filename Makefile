@@ -16,7 +16,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup run test lint format lock bench clean
+.PHONY: help setup run test browser lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,10 +41,16 @@ run: setup  ## start the embedded database, generate data if there is none, run 
 	@if [ ! -f data/01_raw/orders.parquet ]; then $(BIN)/thelook generate --users $(USERS) --seed $(SEED); fi
 	$(BIN)/thelook run
 
-test: setup  ## lint, format check and the whole test suite
+test: setup browser  ## lint, format check and the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+browser:  ## Debian's headless Chromium for the end-to-end app tests (installed when root and missing)
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is not installed: the browser tests will say so and skip"; fi
 
 lint:  ## ruff check
 	$(BIN)/ruff check .
