@@ -1,0 +1,39 @@
+"""The one model loader: offline, cached, unit-length 384-dimensional vectors that rank meaning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thelook_ecommerce_analysis.embed import DIMENSIONS, embed_query, embed_texts, load_model
+from thelook_ecommerce_analysis.errors import ThelookError
+
+
+def test_model_is_loaded_once_per_process(embedding_model) -> None:
+    assert load_model() is embedding_model
+
+
+def test_vectors_are_unit_length_float32_rows_in_input_order(embedding_model) -> None:
+    texts = ["cancelled orders", "warm winter jacket", "revenue per country"]
+    vectors = embed_texts(texts, progress=False)
+    assert vectors.shape == (3, DIMENSIONS)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(vectors[1], embed_query("warm winter jacket"), atol=1e-5)
+
+
+def test_paraphrases_are_closer_than_unrelated_sentences(embedding_model) -> None:
+    question, paraphrase, unrelated = embed_texts(
+        ["How many orders were cancelled?", "Number of cancelled orders", "Latitude of the warehouse"],
+        progress=False,
+    )
+    assert question @ paraphrase > question @ unrelated + 0.2
+
+
+def test_no_texts_give_an_empty_matrix_without_loading_anything() -> None:
+    assert embed_texts([], progress=False).shape == (0, DIMENSIONS)
+
+
+def test_an_empty_question_is_refused_with_one_clear_line() -> None:
+    with pytest.raises(ThelookError, match="empty question"):
+        embed_query("   ")
