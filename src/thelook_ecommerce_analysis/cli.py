@@ -56,6 +56,7 @@ class ThelookGroup(FriendlyGroup):
         "generate": "thelook_ecommerce_analysis.synth.command:generate_command",
         "sql-check": "thelook_ecommerce_analysis.rag.sql_check:sql_check_command",
         "llm": "thelook_ecommerce_analysis.llm.command:llm_group",
+        "viz": "thelook_ecommerce_analysis.viz:viz_command",
     }
 
 
@@ -268,6 +269,10 @@ def evaluate_command(
     else:
         click.echo(render_report(report))
 
+
+# Kedro's own CLI (`kedro run`, `kedro viz`) loads a `cli` group from the project's cli module to add project
+# commands; thelook adds none there (its commands live under `thelook`), but the group must exist.
+cli = click.Group(name="kedro-project-commands")
 
 if __name__ == "__main__":
     main()
