@@ -22,7 +22,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import make_project, new_database
+from tests.conftest import make_project, new_database, project_home
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.job import run_pipeline
 from thelook_ecommerce_analysis.synth import generate, write_corrupt_variant
@@ -53,13 +53,8 @@ def snapshots(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture
 def project(snapshots) -> Iterator[Path]:
     root = make_project(snapshots["later"])
-    saved = os.environ.get("THELOOK_HOME")
-    os.environ["THELOOK_HOME"] = str(root)
-    yield root
-    if saved is None:
-        os.environ.pop("THELOOK_HOME")
-    else:
-        os.environ["THELOOK_HOME"] = saved
+    with project_home(root):
+        yield root
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -247,11 +242,8 @@ def test_killed_mid_load_leaves_target_unchanged_and_next_run_completes(pg_urls,
         worker.wait(timeout=60)
         assert target is not None, "the test must catch the worker inside a table's COPY"
         assert checksums(urls.owner)[target] == (0, None), "a killed first load leaves the table empty"
-        os.environ["THELOOK_HOME"] = str(project)
-        try:
+        with project_home(project):
             run_pipeline("data_processing")
-        finally:
-            os.environ.pop("THELOOK_HOME")
         rows = pq.read_metadata(project / "data" / "01_raw" / f"{target}.parquet").num_rows
         assert checksums(urls.owner)[target][0] == rows - quarantined(urls.owner).get(target, 0)
     shutil.rmtree(project, ignore_errors=True)

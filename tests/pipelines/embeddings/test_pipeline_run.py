@@ -12,19 +12,16 @@ a few hundred product documents instead of 29,120; bench/retrieval.py measures t
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import psycopg
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, new_database, world_traversable_temp_dir
+from tests.conftest import REPO_ROOT, keep_sold_products, make_project, new_database, project_home
 from thelook_ecommerce_analysis.db.local import RoleUrls
 from thelook_ecommerce_analysis.embed import embed_query
 from thelook_ecommerce_analysis.job import run_pipeline
@@ -48,32 +45,15 @@ RAW_TABLES = (
 )
 
 
-def keep_sold_products(raw: Path) -> None:
-    """Products that were sold, and the stock rows of those products only: every foreign key still holds."""
-    sold = pq.read_table(raw / "order_items.parquet", columns=["product_id"])["product_id"].unique()
-    for table, column in (("products", "id"), ("inventory_items", "product_id")):
-        data = pq.read_table(raw / f"{table}.parquet")
-        pq.write_table(data.filter(pc.is_in(data[column], value_set=sold)), raw / f"{table}.parquet")
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Iterator[Path]:
     """A throwaway copy of this project (conf, sql) over a small generated data set."""
-    root = world_traversable_temp_dir("thelook-emb-")
-    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO_ROOT / "conf", root / "conf")
-    (root / "conf" / "local" / "credentials.yml").unlink(missing_ok=True)  # the test database's URLs win
-    shutil.copytree(REPO_ROOT / "sql", root / "sql")
-    raw = root / "data" / "01_raw"
+    raw = tmp_path_factory.mktemp("embeddings-raw")
     generate(raw, users=USERS, seed=SEED, as_of=AS_OF, progress=False)
     keep_sold_products(raw)
-    saved = os.environ.get("THELOOK_HOME")
-    os.environ["THELOOK_HOME"] = str(root)
-    yield root
-    if saved is None:
-        os.environ.pop("THELOOK_HOME")
-    else:
-        os.environ["THELOOK_HOME"] = saved
+    root = make_project(raw)
+    with project_home(root):
+        yield root
     shutil.rmtree(root, ignore_errors=True)
 
 
