@@ -7,7 +7,7 @@ FROM python:3.11-slim
 # Where torch comes from. Empty (the default): torch==2.13.0 from the default package index, i.e. the CUDA
 # build, which also runs on CPU but pulls about 3 GB of NVIDIA libraries into the image. Set it to the
 # PyTorch CPU wheel index (docs/deployment.md) for the ~200 MB CPU-only build; its wheels' dependencies are
-# all in requirements.lock, so it installs with --no-deps.
+# all in requirements-runtime.lock, so it installs with --no-deps.
 ARG TORCH_INDEX_URL=""
 ARG TORCH_VERSION=2.13.0
 ARG APP_UID=10001
@@ -32,9 +32,9 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     pip install uv==0.13.8
 
 # Every package but torch, exactly as pinned, hashes checked (the lock holds no index URL).
-COPY requirements.lock ./
+COPY requirements-runtime.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv pip install --system --no-deps --require-hashes -r requirements.lock
+    uv pip install --system --no-deps --require-hashes -r requirements-runtime.lock
 
 RUN --mount=type=cache,target=/root/.cache/pip \
     if [ -n "$TORCH_INDEX_URL" ]; then \

@@ -63,7 +63,12 @@ lock:  ## re-pin requirements.lock from pyproject.toml (needs the registry)
 		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
 		--override <(echo "torch==2.13.0$(if $(PIP_FIND_LINKS),+cpu)") --generate-hashes --no-emit-package torch \
 		--no-header -o requirements.lock
-	@! grep -n '://' requirements.lock || (echo "requirements.lock names a URL" >&2; exit 1)
+	# The Docker image needs neither the test tools nor the embedded LLM (it talks to the ollama service).
+	$(UV) pip compile pyproject.toml --python-version 3.11 \
+		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
+		--override <(echo "torch==2.13.0$(if $(PIP_FIND_LINKS),+cpu)") --generate-hashes --no-emit-package torch \
+		--no-header -o requirements-runtime.lock
+	@! grep -n '://' requirements.lock requirements-runtime.lock || (echo "a lock file names a URL" >&2; exit 1)
 
 clean:  ## remove the virtual environment
 	rm -rf $(VENV)
