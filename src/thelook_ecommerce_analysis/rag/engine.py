@@ -43,8 +43,9 @@ class EngineSettings:
     max_attempts: int = 3
     max_rows: int = 1000
     statement_timeout_ms: int = 15_000
-    examples: int = 4
-    tables: int = 5
+    examples: int = 3
+    tables: int = 4
+    metric_notes: int = 3
     retrieve_k: int = 16
     retry_temperature: float = 0.4
     repairs: bool = True
@@ -197,8 +198,8 @@ class QuestionEngine:
             for table in mentioned:
                 if table in self.catalog.tables and table not in tables and not table[1].startswith("etl_"):
                     tables.append(table)
-            if str(document.kind) == "metric" and len(notes) < 6:
-                notes.append(document.text)
+            if str(document.kind) == "metric" and len(notes) < self.settings.metric_notes:
+                notes.append(f"{document.title} = {metadata.get('formula', document.text)}")
             if str(document.kind) == "example" and "sql" in metadata:
                 examples.append(Example(metadata["question"], metadata["sql"]))
         # A retry sees the next examples (wrapping around): never the same prompt twice.

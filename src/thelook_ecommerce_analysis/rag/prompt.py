@@ -59,6 +59,15 @@ class PromptContext:
     examples: tuple[Example, ...] = ()
 
 
+SHORT_TYPES = {
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+    "double precision": "float",
+    "character varying": "text",
+}
+"""Shorter type names: every prompt token costs CPU time on a small local model."""
+
+
 def describe_table(
     catalog: Catalog,
     table: TableKey,
@@ -71,7 +80,7 @@ def describe_table(
     for column in catalog.columns_of(table):
         known = values.get((*table, column.name))
         listed = f"  values: {', '.join(repr(value) for value in known)}" if known else ""
-        lines.append(f"  {column.name} {column.type}{listed}")
+        lines.append(f"  {column.name} {SHORT_TYPES.get(column.type, column.type)}{listed}")
     return "\n".join(lines)
 
 

@@ -150,10 +150,14 @@ LIMIT %(k)s
 SETTINGS_QUERY = (
     "SELECT set_config('hnsw.ef_search', %(ef_search)s, true),"
     " set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-    " set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true)"
+    " set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true),"
+    " set_config('plan_cache_mode', 'force_generic_plan', true)"
 )
 """Transaction-local settings: ef_search for recall; relaxed iterative scan so that a kind filter inside a
-partition still fills the candidate list; a trigram threshold suited to whole questions."""
+partition still fills the candidate list; a trigram threshold suited to whole questions; and a generic
+plan for the prepared query: planning it for each question's text made the planner estimate the trigram
+operator's selectivity against the column statistics, ~20 ms of a ~23 ms search (measured), while the
+plan itself never changes (HNSW order by distance, trigram GIN candidates)."""
 
 
 def _document(row: tuple) -> RetrievedDocument:
@@ -204,6 +208,6 @@ def retrieve(
     settings = {"ef_search": str(max(ef_search, candidates)), "threshold": str(word_similarity_threshold)}
     with connection.transaction(), connection.pipeline(), connection.cursor() as cursor:
         cursor.execute(SETTINGS_QUERY, settings)
-        cursor.execute(hybrid_query(wanted), parameters)
+        cursor.execute(hybrid_query(wanted), parameters, prepare=True)
         rows = cursor.fetchall()
     return [_document(row) for row in rows]
