@@ -47,10 +47,10 @@ def world_traversable_temp_dir(prefix: str) -> Path:
 
 
 @contextmanager
-def database_environment(urls: RoleUrls) -> Iterator[None]:
-    """Point every part of thelook at `urls` for the duration of the block."""
-    saved = {name: os.environ.get(name) for name in URL_ENVIRONMENT_VARIABLES.values()}
-    os.environ.update({name: getattr(urls, role) for role, name in URL_ENVIRONMENT_VARIABLES.items()})
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the block, restoring the previous values afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -59,6 +59,11 @@ def database_environment(urls: RoleUrls) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def database_environment(urls: RoleUrls):
+    """Point every part of thelook at `urls` for the duration of the block."""
+    return environment(**{name: getattr(urls, role) for role, name in URL_ENVIRONMENT_VARIABLES.items()})
 
 
 @pytest.fixture(scope="session")
@@ -141,35 +146,26 @@ def make_project(raw_source: Path | None = None) -> Path:
     return root
 
 
-@contextmanager
-def project_home(root: Path) -> Iterator[Path]:
+def project_home(root: Path):
     """Point thelook at the project `root` for the duration of the block."""
-    saved = os.environ.get("THELOOK_HOME")
-    os.environ["THELOOK_HOME"] = str(root)
-    try:
-        yield root
-    finally:
-        if saved is None:
-            os.environ.pop("THELOOK_HOME", None)
-        else:
-            os.environ["THELOOK_HOME"] = saved
+    return environment(THELOOK_HOME=str(root))
 
 
 @pytest.fixture(scope="session")
 def loaded_db(pg_urls: RoleUrls, tmp_path_factory) -> Iterator[RoleUrls]:
     """ONE database per test session loaded by the real job (all three pipelines) from a small generated
-    data set, for the tests that only read: the question loop, evaluation, the app."""
-    from datetime import date
-
+    data set, for the tests that only read: the question loop, evaluation, the app. thelook is pointed at
+    it only while loading; tests use its URLs explicitly (or `database_environment`)."""
     from thelook_ecommerce_analysis.job import run_pipeline
     from thelook_ecommerce_analysis.synth import generate
 
     raw = tmp_path_factory.mktemp("loaded-raw")
-    generate(raw, users=400, seed=21, as_of=date(2025, 12, 31), progress=False)
+    generate(raw, users=600, seed=5, progress=False)
     keep_sold_products(raw)
     root = make_project(raw)
     with new_database(pg_urls) as urls:
         with project_home(root):
             run_pipeline()
-        yield urls
+        with database_environment(pg_urls):
+            yield urls
     shutil.rmtree(root, ignore_errors=True)

@@ -57,6 +57,7 @@ class ThelookGroup(FriendlyGroup):
         "sql-check": "thelook_ecommerce_analysis.rag.sql_check:sql_check_command",
         "llm": "thelook_ecommerce_analysis.llm.command:llm_group",
         "viz": "thelook_ecommerce_analysis.viz:viz_command",
+        "app": "thelook_ecommerce_analysis.app_command:app_command",
     }
 
 

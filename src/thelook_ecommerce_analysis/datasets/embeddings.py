@@ -363,8 +363,12 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
             written = upsert_batches(
                 connection, changed.to_reader(), self._db_schema, self._table_name, ["id"]
             )
+            # Documents the pipeline no longer produces go; examples a user verified in the app
+            # (thumbs-up, metadata.verified) are not the pipeline's to delete.
             deleted = connection.execute(
-                sql.SQL("DELETE FROM {} WHERE id <> ALL(%s)").format(
+                sql.SQL(
+                    "DELETE FROM {} WHERE id <> ALL(%s) AND coalesce(metadata->>'verified', 'false') <> 'true'"
+                ).format(
                     sql.Identifier(self._db_schema, self._table_name)
                 ),
                 (data["id"].to_pylist(),),

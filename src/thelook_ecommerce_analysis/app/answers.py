@@ -1,0 +1,89 @@
+"""How an answer is explained to a person: a failed answer becomes a friendly message of the right kind,
+a result becomes a CSV download. Pure functions, no Streamlit, so the wording rules are tested directly.
+
+The engine reports failures as one technical line; a business user needs to know which of four things
+happened, because each has a different next step: rephrase (the data cannot answer), wait or call an
+admin (the model is down), narrow the question (it ran too long), or look at the details (anything else).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from thelook_ecommerce_analysis.rag.engine import Answer
+
+LLM_DOWN_PREFIX = "could not reach the language model"
+"""How QuestionEngine.ask words an LLMUnavailable (rag/engine.py)."""
+
+TIMEOUT_ERROR = "the query took too long and was stopped"
+"""How QuestionEngine words a statement_timeout cancellation on an attempt (rag/engine.py)."""
+
+
+class FailureKind(StrEnum):
+    UNANSWERABLE = "unanswerable"
+    LLM_DOWN = "llm_down"
+    TIMEOUT = "timeout"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class FriendlyFailure:
+    """A headline for the person, the next step, and the engine's own line for the curious."""
+
+    kind: FailureKind
+    headline: str
+    advice: str
+    detail: str
+
+
+def classify_failure(answer: Answer) -> FailureKind:
+    """Which of the four failures this is, from the attempts the engine recorded."""
+    if any(attempt.stage == "unanswerable" for attempt in answer.attempts):
+        return FailureKind.UNANSWERABLE
+    if (answer.error or "").startswith(LLM_DOWN_PREFIX):
+        return FailureKind.LLM_DOWN
+    if any(attempt.error == TIMEOUT_ERROR for attempt in answer.attempts):
+        return FailureKind.TIMEOUT
+    return FailureKind.OTHER
+
+
+_WORDING = {
+    FailureKind.UNANSWERABLE: (
+        "This question cannot be answered from the shop's data.",
+        "The data covers orders, order items, products, users, inventory, web events and the metric "
+        "tables. Try asking about sales, customers, products, shipping or website sessions.",
+    ),
+    FailureKind.LLM_DOWN: (
+        "The language model is not answering right now.",
+        "Check the LLM line in the status panel on the left; once it shows the model as answering, "
+        "ask again. Your question was not lost: it is in the history below.",
+    ),
+    FailureKind.TIMEOUT: (
+        "The query took too long and was stopped.",
+        "Ask for a shorter period, fewer groups, or a total instead of a detailed list.",
+    ),
+    FailureKind.OTHER: (
+        "I could not write a query that answers this.",
+        "Try rephrasing with the names used in the data (GMV, orders, category, country, traffic "
+        "source); the details below show each attempt and why it failed.",
+    ),
+}
+
+
+def friendly_failure(answer: Answer) -> FriendlyFailure:
+    """The message to show for an answer that is not ok."""
+    kind = classify_failure(answer)
+    headline, advice = _WORDING[kind]
+    return FriendlyFailure(kind, headline, advice, answer.error or "no error recorded")
+
+
+def csv_bytes(table: pa.Table) -> bytes:
+    """The result as UTF-8 CSV with a header row, for the download button."""
+    sink = io.BytesIO()
+    pa_csv.write_csv(table, sink)
+    return sink.getvalue()

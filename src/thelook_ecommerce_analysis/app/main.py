@@ -1,0 +1,26 @@
+"""The Streamlit entry script (`thelook app` runs `streamlit run` on this file): page setup, navigation
+between the chat and the dashboard, and the status panel every page shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from thelook_ecommerce_analysis.app.resources import llm_settings, reader_url, render_status_panel
+from thelook_ecommerce_analysis.errors import ThelookError
+
+PAGES = Path(__file__).resolve().parent / "pages"
+
+st.set_page_config(page_title="thelook: ask the shop", page_icon=":material/storefront:", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "chat.py", title="Ask a question", icon=":material/chat:", default=True),
+        st.Page(PAGES / "dashboard.py", title="Dashboard", icon=":material/monitoring:"),
+    ]
+)
+try:
+    render_status_panel(reader_url(), llm_settings())
+except ThelookError as error:
+    st.sidebar.error(str(error))
+navigation.run()

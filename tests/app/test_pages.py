@@ -1,0 +1,168 @@
+"""Both pages in Streamlit's AppTest, against a database loaded by the real pipelines, with the answers
+written by the Ollama HTTP double (deterministic). Expected values are computed here from the database
+with the reader role, never written into the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP_ENTRY, REPLIES, SCRIPTED_SQL, UNANSWERABLE
+from tests.app.ollama_double import OllamaDouble, ollama_double
+from tests.conftest import environment
+from tests.llm.servers import closed_port
+from thelook_ecommerce_analysis.app.feedback import verified_example_id
+from thelook_ecommerce_analysis.app.samples import SAMPLE_QUESTIONS
+from thelook_ecommerce_analysis.db.local import RoleUrls
+
+TIMEOUT_S = 180
+VEGA_LITE = "vega_lite_chart"
+
+
+@pytest.fixture(scope="module")
+def double(app_environment: RoleUrls) -> Iterator[OllamaDouble]:
+    with ollama_double(REPLIES) as server, environment(THELOOK_LLM="ollama", OLLAMA_HOST=server.url):
+        yield server
+
+
+def rows(url: str, query: str) -> list[tuple]:
+    with psycopg.connect(url) as connection:
+        return connection.execute(query).fetchall()
+
+
+def started_app() -> AppTest:
+    app = AppTest.from_file(str(APP_ENTRY), default_timeout=TIMEOUT_S)
+    app.run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    return app
+
+
+def ask(app: AppTest, question: str) -> AppTest:
+    app.chat_input[0].set_value(question).run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    return app
+
+
+def test_every_sample_question_is_scripted_in_the_double() -> None:
+    assert set(SAMPLE_QUESTIONS) <= set(SCRIPTED_SQL)
+
+
+def test_sample_question_renders_the_table_and_a_line_chart(double, app_environment) -> None:
+    app = started_app()
+    assert len(app.button) >= len(SAMPLE_QUESTIONS), (
+        "the sample questions are offered before the first question"
+    )
+    app.button(key="sample-0").click().run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    expected = rows(app_environment.reader, SCRIPTED_SQL[SAMPLE_QUESTIONS[0]])
+    shown = app.dataframe[0].value
+    assert list(shown.columns) == ["month", "gmv"]
+    assert len(shown) == len(expected) > 1
+    assert [float(value) for value in shown["gmv"]] == pytest.approx([float(gmv) for _, gmv in expected])
+    assert app.selectbox(key=f"chart-{app.session_state['turns'][0].id}").value.startswith(
+        "line: gmv by month"
+    )
+    assert len(app.get(VEGA_LITE)) == 1, "one chart drawn for the answer"
+    assert double.questions[-1] == SAMPLE_QUESTIONS[0]
+    assert any("The metrics tables answer this." in text.value for text in app.get("text")), "reasoning shown"
+
+
+def test_single_number_becomes_a_metric_card_and_the_chart_can_be_hidden(double, app_environment) -> None:
+    app = ask(started_app(), "How many orders were cancelled in total?")
+    ((cancelled,),) = rows(app_environment.reader, SCRIPTED_SQL["How many orders were cancelled in total?"])
+    assert app.metric[0].label == "cancelled_orders"
+    assert app.metric[0].value == f"{int(cancelled):,}"
+    turn = app.session_state["turns"][0]
+    app.selectbox(key=f"chart-{turn.id}").set_value("hide chart").run()
+    assert not app.metric, "hiding the chart removes the card; the table stays"
+    assert len(app.dataframe) >= 1
+
+
+def test_category_ranking_becomes_a_bar_chart(double, app_environment) -> None:
+    app = ask(started_app(), "Which 10 product categories had the highest GMV?")
+    turn = app.session_state["turns"][0]
+    assert app.selectbox(key=f"chart-{turn.id}").value.startswith("bar: gmv by category")
+    assert len(app.dataframe[0].value) == 10
+    assert len(app.get(VEGA_LITE)) == 1
+
+
+def test_unanswerable_question_gets_a_friendly_message(double) -> None:
+    app = ask(started_app(), UNANSWERABLE)
+    assert any("cannot be answered from the shop's data" in warning.value for warning in app.warning)
+    assert not app.dataframe or all("title" in frame.value.columns for frame in app.dataframe)
+    assert not app.get(VEGA_LITE)
+
+
+def test_dead_llm_gets_its_message_and_the_status_panel_says_so(app_environment) -> None:
+    with environment(THELOOK_LLM="ollama", OLLAMA_HOST=f"http://127.0.0.1:{closed_port()}"):
+        app = started_app()
+        status = [markdown.value for markdown in app.sidebar.markdown]
+        assert "**LLM** :red[not answering]" in status, status
+        ask(app, SAMPLE_QUESTIONS[0])
+    assert any("language model is not answering" in error.value for error in app.error)
+    assert any("not reachable" in caption.value for caption in app.caption)
+
+
+def test_thumbs_up_stores_a_verified_example_that_the_next_question_retrieves(
+    double, app_environment
+) -> None:
+    question = SAMPLE_QUESTIONS[3]
+    app = ask(started_app(), question)
+    app.feedback[0].set_value(1).run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    example_id = verified_example_id(question)
+    stored = rows(
+        app_environment.reader,
+        "SELECT d.kind, d.metadata->>'sql', (d.metadata->>'verified')::boolean, f.verdict "
+        "FROM embeddings.documents d JOIN embeddings.feedback f ON f.example_id = d.id "
+        f"WHERE d.id = '{example_id}'",
+    )
+    assert stored == [("example", app.session_state["turns"][0].answer.sql, True, "up")]
+    again = ask(app, question)
+    retrieved = [document["id"] for document in again.session_state["turns"][1].answer.documents]
+    assert example_id in retrieved, "the verified example is retrieved for the same question at once"
+
+
+def test_thumbs_down_records_the_question(double, app_environment) -> None:
+    app = ask(started_app(), UNANSWERABLE)
+    app.feedback[0].set_value(0).run()
+    recorded = rows(
+        app_environment.reader,
+        "SELECT verdict, sql, example_id FROM embeddings.feedback WHERE question = "
+        f"'{UNANSWERABLE.replace(chr(39), chr(39) * 2)}'",
+    )
+    assert recorded == [("down", None, None)]
+
+
+def test_dashboard_renders_every_chart_and_kpis_follow_the_country_filter(double, app_environment) -> None:
+    app = started_app()
+    app.switch_page("pages/dashboard.py").run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    assert [metric.label for metric in app.metric] == [
+        "GMV",
+        "Orders",
+        "AOV",
+        "Cancellation rate",
+        "Conversion",
+    ]
+    assert len(app.get(VEGA_LITE)) == 8, (
+        "trend, category, cohorts, RFM, funnel, abandonment, shipping, inventory"
+    )
+    start, end = app.date_input(key="period").value
+    ((all_orders,),) = rows(
+        app_environment.reader,
+        f"SELECT sum(orders) FROM metrics.sales_daily WHERE order_date BETWEEN '{start}' AND '{end}'",
+    )
+    assert app.metric[1].value == f"{int(all_orders or 0):,}"
+    ((country, orders),) = rows(
+        app_environment.reader,
+        "SELECT country, sum(orders) FROM metrics.sales_daily_by_country "
+        f"WHERE order_date BETWEEN '{start}' AND '{end}' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+    )
+    app.selectbox(key="country").set_value(country).run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    assert app.metric[1].value == f"{int(orders):,}"
+    assert int(orders) < int(all_orders), "the filter must change the number for this test to mean anything"
