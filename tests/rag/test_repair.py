@@ -128,7 +128,7 @@ def test_unqualified_unknown_column_searches_the_query_tables() -> None:
 
 
 def test_a_name_with_no_close_match_is_left_for_the_model() -> None:
-    assert fix_unknown_columns(_tree("SELECT order_date FROM raw_data.orders"), CATALOG, KNOWLEDGE) is None
+    assert fix_unknown_columns(_tree("SELECT revenue FROM raw_data.orders"), CATALOG, KNOWLEDGE) is None
 
 
 STATUSES = ("Processing", "Shipped", "Complete", "Cancelled", "Returned")
@@ -172,3 +172,28 @@ def test_repairs_accumulate_in_order() -> None:
         'SELECT EXTRACT(YEAR FROM created_at) AS y, COUNT(user_id) FROM raw_data.orders AS "order" '
         "WHERE status = 'Complete' GROUP BY 1"
     )
+
+
+def test_a_column_named_with_its_table_prefix_loses_the_prefix() -> None:
+    catalog = Catalog(tables={("raw_data", "products"): _columns(id="bigint", name="text", brand="text")})
+    repaired, notes = fix_unknown_columns(
+        _tree("SELECT product_name FROM raw_data.products"), catalog, KNOWLEDGE
+    )
+    assert repaired.sql(dialect="postgres") == "SELECT name FROM raw_data.products"
+    assert notes == ["product_name -> name"]
+
+
+def test_a_date_like_name_becomes_the_tables_only_date_column() -> None:
+    catalog = Catalog(tables={("metrics", "cohorts"): _columns(cohort_month="date", cohort_size="bigint")})
+    sql = "SELECT cohort_size FROM metrics.cohorts WHERE created_at >= DATE '2024-01-01'"
+    repaired, _ = fix_unknown_columns(_tree(sql), catalog, KNOWLEDGE)
+    assert "WHERE cohort_month >= CAST('2024-01-01' AS DATE)" in repaired.sql(dialect="postgres")
+    two_dates = Catalog(tables={("raw_data", "orders"): _columns(created_at=TIMESTAMP, shipped_at=TIMESTAMP)})
+    assert fix_unknown_columns(_tree("SELECT order_date FROM raw_data.orders"), two_dates, KNOWLEDGE) is None
+
+
+def test_a_column_qualified_by_a_table_missing_from_the_query_moves_to_one_that_has_it() -> None:
+    sql = "SELECT sum(order_items.sale_price) FROM raw_data.order_items AS oi"
+    repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == "SELECT SUM(oi.sale_price) FROM raw_data.order_items AS oi"
+    assert notes == ["order_items.sale_price -> oi.sale_price (table not in FROM)"]

@@ -27,6 +27,8 @@ SYSTEM_PROMPT = "\n".join(
         "- PostgreSQL syntax only: date_trunc('month', created_at), EXTRACT(YEAR FROM created_at), "
         "created_at >= DATE '2024-01-01', now() - INTERVAL '30 days'. No YEAR(), MONTH(), DATE_FORMAT or "
         "backticks.",
+        "- Answer exactly the question: add no filter (dates, statuses, countries) and no column it does not "
+        "ask for; the examples show style, not filters to copy.",
         "- Give readable column aliases; order results meaningfully; add LIMIT for top-N questions.",
         "- If these tables cannot answer the question, reply exactly: CANNOT ANSWER: <the reason, briefly>.",
     ]

@@ -171,7 +171,16 @@ def fix_unknown_columns(
             continue
         own = tables.get(column.table) if column.table else None
         if column.table and own is None:
-            continue  # qualified by a CTE or subquery alias: not ours to judge
+            if column.table in defined or catalog.resolve_table(column.table) is None:
+                continue  # qualified by a CTE or subquery alias: not ours to judge
+            # qualified by a real table the query does not read: move it to a query table that has it
+            holders = [alias for alias, key in tables.items() if column.name in catalog.column_names(key)]
+            if holders:
+                notes.append(
+                    f"{column.table}.{column.name} -> {holders[0]}.{column.name} (table not in FROM)"
+                )
+                column.set("table", exp.to_identifier(holders[0]))
+            continue
         searched = [own] if own else list(tables.values())
         if any(column.name in catalog.column_names(key) for key in searched):
             continue
@@ -183,12 +192,33 @@ def fix_unknown_columns(
         order = [own] if own else []
         order += [key for key in tables.values() if key not in order]
         for key in order:
-            if closest := closest_name(column.name, catalog.column_names(key)):
+            if closest := _real_column_for(column.name, key, catalog):
                 qualifier = column.table or ""
                 notes.append(f"{qualifier + '.' if qualifier else ''}{column.name} -> {closest}")
                 column.set("this", exp.to_identifier(closest))
                 break
     return (repaired, notes) if notes else None
+
+
+_DATE_WORDS = ("date", "day", "time", "created", "month", "year", "_at")
+
+
+def _real_column_for(name: str, table: TableKey, catalog: Catalog) -> str | None:
+    """The real column of `table` an unknown `name` stands for: the closest spelling; else the name without
+    the table's own prefix (`product_name` on products -> `name`); else, for a date-like name, the
+    table's only date or timestamp column (`created_at` on a table whose one date is `cohort_month`)."""
+    columns = catalog.columns_of(table)
+    names = [column.name for column in columns]
+    if closest := closest_name(name, names):
+        return closest
+    singular = table[1].removesuffix("s")
+    for prefix in (f"{singular}_", f"{table[1]}_"):
+        if name.startswith(prefix) and name.removeprefix(prefix) in names:
+            return name.removeprefix(prefix)
+    dates = [column.name for column in columns if column.type == "date" or "timestamp" in column.type]
+    if len(dates) == 1 and any(word in name.lower() for word in _DATE_WORDS):
+        return dates[0]
+    return None
 
 
 # -- categorical literals -----------------------------------------------------------------------------
