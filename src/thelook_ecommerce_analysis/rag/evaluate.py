@@ -140,6 +140,14 @@ class EvalReport:
             "latency_ms_p95": round(self._percentile(latencies, 0.95), 1),
             "non_llm_ms_p50": round(self._percentile(overheads, 0.5), 1),
             "non_llm_ms_p95": round(self._percentile(overheads, 0.95), 1),
+            "stage_ms_p50_p95": {
+                stage: [
+                    round(self._percentile(values, 0.5), 1),
+                    round(self._percentile(values, 0.95), 1),
+                ]
+                for stage in NON_LLM_STAGES
+                if (values := [o.answer.timings_ms.get(stage, 0.0) for o in self.outcomes])
+            },
         }
 
 

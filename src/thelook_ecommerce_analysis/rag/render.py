@@ -62,6 +62,10 @@ def render_report(report: EvalReport) -> str:
         f"latency p50 / p95:       {summary['latency_ms_p50'] / 1000:.1f} s / "
         f"{summary['latency_ms_p95'] / 1000:.1f} s",
         f"non-LLM p50 / p95:       {summary['non_llm_ms_p50']:.0f} ms / {summary['non_llm_ms_p95']:.0f} ms",
+        "  by stage (p50 / p95):  "
+        + ", ".join(
+            f"{stage} {p50:.0f}/{p95:.0f} ms" for stage, (p50, p95) in summary["stage_ms_p50_p95"].items()
+        ),
     ]
     misses = [outcome for outcome in report.outcomes if not outcome.matched]
     if misses:
