@@ -367,10 +367,9 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
             # (thumbs-up, metadata.verified) are not the pipeline's to delete.
             deleted = connection.execute(
                 sql.SQL(
-                    "DELETE FROM {} WHERE id <> ALL(%s) AND coalesce(metadata->>'verified', 'false') <> 'true'"
-                ).format(
-                    sql.Identifier(self._db_schema, self._table_name)
-                ),
+                    "DELETE FROM {} WHERE id <> ALL(%s) "
+                    "AND coalesce(metadata->>'verified', 'false') <> 'true'"
+                ).format(sql.Identifier(self._db_schema, self._table_name)),
                 (data["id"].to_pylist(),),
             ).rowcount
             self.indexes_built = [
