@@ -10,12 +10,11 @@ server). Callers decide how replies are scripted: in order, or by question.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.llm.servers import JsonHandler, serving
 from thelook_ecommerce_analysis.llm.ollama_provider import DEFAULT_OLLAMA_MODEL
 
 
@@ -25,41 +24,24 @@ def serve_ollama(
 ) -> Iterator[str]:
     """Serve until the block ends; yields the host URL to give OllamaProvider."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def _send(self, status: int, body: dict) -> None:
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def do_GET(self) -> None:
+    class Handler(JsonHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server names the handler methods)
             if self.path == "/api/tags":
-                self._send(200, {"models": [{"model": model, "name": model}]})
+                self.send_json(200, {"models": [{"model": model, "name": model}]})
             else:
-                self._send(404, {"error": "not found"})
+                self.send_json(404, {"error": "not found"})
 
-        def do_POST(self) -> None:
+        def do_POST(self) -> None:  # noqa: N802 (http.server names the handler methods)
             if self.path != "/api/chat":
-                self._send(404, {"error": "not found"})
+                self.send_json(404, {"error": "not found"})
                 return
             request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             text = reply_to(request)
             time.sleep(delay_s)
             message = {"role": "assistant", "content": text}
-            self._send(
+            self.send_json(
                 200, {"model": model, "created_at": "2026-01-01T00:00:00Z", "message": message, "done": True}
             )
 
-        def log_message(self, *args) -> None:  # keep test output clean
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url

@@ -85,67 +85,34 @@ filters = chosen_filters(*bounds, countries, departments)
 kpis, tables = dashboard_numbers(reader_url(), filters)
 render_kpis(kpis, filters)
 
-sales, category = st.columns(2)
-with sales:
-    show_chart(
-        "GMV trend",
-        tables["gmv_trend"],
-        data.gmv_trend_chart,
-        f"Per {data.trend_grain(filters)}; GMV counts returned items, net revenue does not. "
-        "Country filter applies.",
-    )
-with category:
-    show_chart(
-        "GMV by category (top 15)",
-        tables["gmv_by_category"],
-        data.gmv_by_category_chart,
-        "Department filter applies.",
-    )
-
-cohorts, rfm = st.columns(2)
-with cohorts:
-    show_chart(
-        "Cohort retention",
-        tables["cohort_retention"],
-        data.cohort_heatmap,
-        "Buyers grouped by first-purchase month (cohorts starting in the period), active in later months.",
-    )
-with rfm:
-    show_chart(
-        "RFM segments",
-        tables["rfm_segments"],
-        data.rfm_chart,
-        "All buyers, all time; country filter applies.",
-    )
-
-funnel, abandonment = st.columns(2)
-with funnel:
-    show_chart(
-        "Web funnel by traffic source",
-        tables["web_funnel"],
-        data.funnel_chart,
-        "Sessions, sessions with a cart, sessions with a purchase.",
-    )
-with abandonment:
-    show_chart(
-        "Cart abandonment by traffic source",
-        tables["web_funnel"],
-        data.abandonment_chart,
-        "Share of sessions with a cart that did not purchase.",
-    )
-
-shipping, inventory = st.columns(2)
-with shipping:
-    show_chart(
-        "Shipping times",
-        tables["shipping_times"],
-        data.shipping_chart,
-        "Mean days from order to shipping and from shipping to delivery, per order month.",
-    )
-with inventory:
-    show_chart(
-        "Unsold inventory by age",
-        tables["inventory_aging"],
-        data.inventory_chart,
-        "Stock on hand at the data's last inventory event; department filter applies.",
-    )
+# The dashboard's charts, two per row: (title, table, chart builder, caption).
+CHART_ROWS = [
+    [
+        ("GMV trend", "gmv_trend", data.gmv_trend_chart,
+         f"Per {data.trend_grain(filters)}; GMV counts returned items, net revenue does not. "
+         "Country filter applies."),
+        ("GMV by category (top 15)", "gmv_by_category", data.gmv_by_category_chart,
+         "Department filter applies."),
+    ],
+    [
+        ("Cohort retention", "cohort_retention", data.cohort_heatmap,
+         "Buyers grouped by first-purchase month (cohorts starting in the period), active in later months."),
+        ("RFM segments", "rfm_segments", data.rfm_chart, "All buyers, all time; country filter applies."),
+    ],
+    [
+        ("Web funnel by traffic source", "web_funnel", data.funnel_chart,
+         "Sessions, sessions with a cart, sessions with a purchase."),
+        ("Cart abandonment by traffic source", "web_funnel", data.abandonment_chart,
+         "Share of sessions with a cart that did not purchase."),
+    ],
+    [
+        ("Shipping times", "shipping_times", data.shipping_chart,
+         "Mean days from order to shipping and from shipping to delivery, per order month."),
+        ("Unsold inventory by age", "inventory_aging", data.inventory_chart,
+         "Stock on hand at the data's last inventory event; department filter applies."),
+    ],
+]  # fmt: skip
+for row in CHART_ROWS:
+    for column, (title, table, build, caption) in zip(st.columns(len(row)), row, strict=True):
+        with column:
+            show_chart(title, tables[table], build, caption)
