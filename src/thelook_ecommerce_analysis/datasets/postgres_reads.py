@@ -19,7 +19,9 @@ from thelook_ecommerce_analysis.db.admin import connect
 
 
 def _table_exists(connection, schema: str, table: str) -> bool:
-    found = connection.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',)).fetchone()[0]
+    found = connection.execute(
+        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))", (schema, table)
+    ).fetchone()[0]
     return found is not None
 
 

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import ibis.expr.types as ir
-from kedro.io import AbstractDataset
+from kedro.io import AbstractDataset, DatasetError
 from psycopg import sql
 
 from thelook_ecommerce_analysis.db.admin import connect
@@ -63,7 +63,7 @@ class QuarantineDataset(AbstractDataset[ir.Table, None]):
             logger.warning("%s: %d row(s) quarantined in %s", self._source_table, len(rows), QUARANTINE_TABLE)
 
     def load(self) -> None:
-        raise NotImplementedError("read raw_data.etl_quarantine with SQL")
+        raise DatasetError(f"quarantined rows are read with SQL from {self._db_schema}.{QUARANTINE_TABLE}")
 
     def _describe(self) -> dict[str, Any]:
         return {"source_table": self._source_table, "table": f"{self._db_schema}.{QUARANTINE_TABLE}"}

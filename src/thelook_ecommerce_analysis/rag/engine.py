@@ -166,12 +166,12 @@ class QuestionEngine:
 
     # -- retrieval ----------------------------------------------------------------------------------
 
-    def _retrieve(self, question: str, answer: Answer, clock: _Clock) -> list:
+    def _retrieve(self, question: str, answer: Answer, clock: _Clock, connection: psycopg.Connection) -> list:
         from thelook_ecommerce_analysis.rag.retrieve import retrieve
 
         with clock.stage("embed"):
             vector = self._embed(question)
-        with clock.stage("retrieve"), connect(self.reader_url) as connection:
+        with clock.stage("retrieve"):
             # Two searches, so that similar solved examples are never crowded out by schema documents.
             documents = retrieve(
                 connection, vector, question, kinds=KNOWLEDGE_KINDS, k=self.settings.retrieve_k
@@ -262,11 +262,18 @@ class QuestionEngine:
                 f"ask it in at most {MAX_QUESTION_CHARACTERS:,}"
             )
             return
-        documents = self._retrieve(question, answer, clock)
+        # One fresh read-only session per question, for retrieval and every attempt: nothing a previous
+        # question did can leak into it, and it costs one connection, not one per attempt.
+        options = f"-c statement_timeout={self.settings.statement_timeout_ms}"
+        with connect(self.reader_url, options=options, autocommit=True) as connection:
+            self._attempts(question, answer, clock, connection)
+
+    def _attempts(self, question: str, answer: Answer, clock: _Clock, connection: psycopg.Connection) -> None:
+        """Generate, check and run until a query answers or the attempts run out."""
+        documents = self._retrieve(question, answer, clock, connection)
         context = self._context(documents)
         failure: Failure | None = None
         empty_retry_used = False
-        options = f"-c statement_timeout={self.settings.statement_timeout_ms}"
         for number in range(1, self.settings.max_attempts + 1):
             retry = failure is not None
             if retry:
@@ -295,8 +302,7 @@ class QuestionEngine:
                 failure = Failure("SELECT ...", "no SQL query in the answer; answer with one ```sql block")
                 continue
             attempt.sql = sql
-            with connect(self.reader_url, options=options, autocommit=True) as connection:
-                outcome = self._settle(sql, attempt, answer, clock, connection)
+            outcome = self._settle(sql, attempt, answer, clock, connection)
             if outcome == "done":
                 if answer.row_count == 0 and not empty_retry_used and number < self.settings.max_attempts:
                     empty_retry_used = True

@@ -172,7 +172,7 @@ def evaluate(
                 raise ThelookError(f"gold SQL of {question.id!r} fails: {str(error).strip()}") from None
             answer = engine.ask(question.question)
             matched = answer.ok and result_signature(answer.rows()) == gold
-            first_matched = _first_matches(connection, engine, answer, gold)
+            first_matched = _first_matches(connection, engine, answer, gold, matched)
             winner = next((a for a in reversed(answer.attempts) if a.ok), None)
             rescued_by = None
             if matched and not first_matched and winner is not None:
@@ -192,8 +192,11 @@ def evaluate(
     return report
 
 
-def _first_matches(connection, engine: QuestionEngine, answer: Answer, gold: Counter) -> bool:
-    """Would the model's first query alone, with no repair and no retry, have been right?"""
+def _first_matches(connection, engine: QuestionEngine, answer: Answer, gold: Counter, matched: bool) -> bool:
+    """Would the model's first query alone, with no repair and no retry, have been right? When that query
+    is the answer itself, the comparison already made says so; otherwise it runs once more."""
+    if answer.attempts and answer.attempts[0].ok:
+        return matched
     sql = _first_attempt_sql(answer)
     if sql is None:
         return False
