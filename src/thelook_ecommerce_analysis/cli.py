@@ -206,17 +206,24 @@ def _engine_options(function):
     function = click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True,
                             help="Model calls at most per question.")(function)  # fmt: skip
     function = click.option("--no-examples", is_flag=True, help="Leave few-shot examples out.")(function)
+    function = click.option("--no-fit-checks", is_flag=True,
+                            help="Accept any answer that runs, fit or not.")(function)  # fmt: skip
     return click.option("--no-repairs", is_flag=True, help="No deterministic repairs.")(function)
 
 
-def _build_engine(attempts: int, no_examples: bool, no_repairs: bool):
+def _build_engine(attempts: int, no_examples: bool, no_repairs: bool, no_fit_checks: bool):
     from thelook_ecommerce_analysis.config import database_url
     from thelook_ecommerce_analysis.llm.select import choose_provider
     from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
 
     provider = choose_provider()
     click.echo(f"LLM: {provider.describe()} ({provider.reason})", err=True)
-    settings = EngineSettings(max_attempts=attempts, use_examples=not no_examples, repairs=not no_repairs)
+    settings = EngineSettings(
+        max_attempts=attempts,
+        use_examples=not no_examples,
+        repairs=not no_repairs,
+        fit_checks=not no_fit_checks,
+    )
     return QuestionEngine(database_url("reader"), provider, settings)
 
 
@@ -224,13 +231,13 @@ def _build_engine(attempts: int, no_examples: bool, no_repairs: bool):
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
 @_engine_options
-def ask(question: str, as_json: bool, attempts: int, no_examples: bool, no_repairs: bool) -> None:
+def ask(question: str, as_json: bool, **engine_options) -> None:
     """Answer QUESTION with read-only SQL written by the LLM; exit 1 when it cannot be answered."""
     import json
 
     from thelook_ecommerce_analysis.rag.render import render_answer
 
-    answer = _build_engine(attempts, no_examples, no_repairs).ask(question)
+    answer = _build_engine(**engine_options).ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_json(), indent=2, default=str))
     else:
@@ -246,9 +253,7 @@ def ask(question: str, as_json: bool, attempts: int, no_examples: bool, no_repai
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_engine_options
-def evaluate_command(
-    questions_file: Path, limit: int | None, as_json: bool, attempts: int, no_examples: bool, no_repairs: bool
-) -> None:
+def evaluate_command(questions_file: Path, limit: int | None, as_json: bool, **engine_options) -> None:
     """Execution accuracy of the question loop against gold SQL, with latency and rescues."""
     import json
 
@@ -256,7 +261,7 @@ def evaluate_command(
     from thelook_ecommerce_analysis.rag.render import render_report
 
     questions = load_questions(questions_file)[:limit]
-    engine = _build_engine(attempts, no_examples, no_repairs)
+    engine = _build_engine(**engine_options)
 
     def show(outcome) -> None:
         mark = "ok  " if outcome.matched else "MISS"

@@ -160,3 +160,55 @@ def test_an_empty_result_gets_one_more_try_then_says_so(engine_for) -> None:
     assert answer.ok and answer.row_count == 0
     assert answer.notice == "The query ran but returned no rows."
     assert len(script.requests) == 2
+
+
+RETURNED = "SELECT count(*) AS returned FROM raw_data.orders WHERE status = 'Returned'"
+
+
+def test_an_unasked_date_filter_is_dropped_without_asking_the_model_again(engine_for, loaded_db) -> None:
+    copied = RETURNED + " AND created_at >= date_trunc('month', now()) - INTERVAL '1 month'"
+    engine, script = engine_for(Script([sql_block(copied)]))
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok, answer.error
+    assert [attempt.source for attempt in answer.attempts] == ["llm", "fit:unasked-period"]
+    assert answer.attempts[0].misfit == "unasked-period" and "created_at" in answer.attempts[0].error
+    with psycopg.connect(loaded_db.reader) as connection:
+        assert answer.rows() == [list(connection.execute(RETURNED).fetchone())]
+    assert len(script.requests) == 1 and "fit" in answer.timings_ms
+
+
+def test_an_answer_that_does_not_fit_is_retried_with_the_reason(engine_for) -> None:
+    listing = "SELECT order_id FROM raw_data.orders WHERE status = 'Returned'"
+    engine, script = engine_for(Script([sql_block(listing), sql_block(RETURNED)]))
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok and answer.row_count == 1 and answer.notice is None
+    assert [attempt.source for attempt in answer.attempts] == ["llm", "llm-retry"]
+    assert answer.attempts[0].stage == "misfit" and answer.attempts[0].misfit == "one-value"
+    told = script.requests[1]["messages"][-1]["content"]
+    assert told.startswith("That query ran, but the question asks for one number")
+
+
+def test_when_no_retry_fits_better_the_first_answer_stays_with_a_notice(engine_for) -> None:
+    listing = "SELECT order_id FROM raw_data.orders WHERE status = 'Returned'"
+    engine, script = engine_for(Script([sql_block(listing)]))
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok and answer.row_count > 1 and "order_id" in answer.sql
+    assert answer.notice.startswith("This answer may not be what you asked: the question asks for one number")
+    assert len(script.requests) == 2, "one retry per kind of misfit, not one per attempt left"
+    assert answer.attempts[0].ok and not answer.attempts[-1].ok
+
+
+def test_a_named_value_the_query_ignores_brings_the_table_that_holds_it(engine_for, loaded_db) -> None:
+    with psycopg.connect(loaded_db.reader) as connection:
+        (country,) = connection.execute(
+            "SELECT country FROM metrics.sales_daily_by_country GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+    ignores = "SELECT sum(gmv) AS gmv FROM metrics.sales_daily"
+    uses = f"SELECT sum(gmv) AS gmv FROM metrics.sales_daily_by_country WHERE country = '{country}'"
+    engine, script = engine_for(Script([sql_block(ignores), sql_block(uses)]))
+    answer = engine.ask(f"What is the total GMV from customers in {country}?")
+    assert answer.ok and answer.sql.startswith(uses)
+    assert answer.attempts[0].misfit == "missing-value"
+    retry_system = script.requests[1]["messages"][0]["content"]
+    assert "metrics.sales_daily_by_country" in retry_system
+    assert f"'{country}' is a value of" in script.requests[1]["messages"][-1]["content"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlglot
 
-from thelook_ecommerce_analysis.rag.catalog import Catalog, CatalogColumn
+from thelook_ecommerce_analysis.rag.catalog import Catalog, CatalogColumn, JoinKey, infer_join_keys
+from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge
 from thelook_ecommerce_analysis.rag.repair import (
     closest_value,
@@ -24,18 +25,23 @@ def _columns(**types: str) -> tuple[CatalogColumn, ...]:
 
 
 TIMESTAMP = "timestamp with time zone"
-CATALOG = Catalog(
-    tables={
-        ("raw_data", "orders"): _columns(
-            order_id="bigint", user_id="bigint", status="text", gender="text", created_at=TIMESTAMP
-        ),
-        ("raw_data", "users"): _columns(id="bigint", gender="text", country="text", created_at=TIMESTAMP),
-        ("raw_data", "order_items"): _columns(
-            id="bigint", order_id="bigint", product_id="bigint", sale_price="double precision"
-        ),
-        ("metrics", "sales_daily"): _columns(order_date="date", gmv="numeric", orders="bigint"),
-    }
-)
+TABLES = {
+    ("raw_data", "orders"): _columns(
+        order_id="bigint", user_id="bigint", status="text", gender="text", created_at=TIMESTAMP
+    ),
+    ("raw_data", "users"): _columns(id="bigint", gender="text", country="text", created_at=TIMESTAMP),
+    ("raw_data", "order_items"): _columns(
+        id="bigint", order_id="bigint", product_id="bigint", sale_price="double precision"
+    ),
+    ("raw_data", "products"): _columns(
+        id="bigint", category="text", brand="text", retail_price="double precision"
+    ),
+    ("raw_data", "inventory_items"): _columns(
+        id="bigint", product_id="bigint", product_category="text", sold_at=TIMESTAMP
+    ),
+    ("metrics", "sales_daily"): _columns(order_date="date", gmv="numeric", orders="bigint"),
+}
+CATALOG = Catalog(tables=TABLES, join_keys=infer_join_keys(TABLES))
 KNOWLEDGE = Knowledge(
     values={
         ("raw_data", "orders", "status"): ("Processing", "Shipped", "Complete", "Cancelled", "Returned"),
@@ -197,3 +203,128 @@ def test_a_column_qualified_by_a_table_missing_from_the_query_moves_to_one_that_
     repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
     assert repaired.sql(dialect="postgres") == "SELECT SUM(oi.sale_price) FROM raw_data.order_items AS oi"
     assert notes == ["order_items.sale_price -> oi.sale_price (table not in FROM)"]
+
+
+def test_a_column_found_only_as_a_suffix_becomes_the_denormalised_copy() -> None:
+    sql = "SELECT category, count(*) FROM raw_data.inventory_items GROUP BY category"
+    repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT product_category, COUNT(*) FROM raw_data.inventory_items GROUP BY product_category"
+    )
+    assert notes == ["category -> product_category", "category -> product_category"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected", "note"),
+    [
+        ("SELECT count(*) FROM raw_data.order_items WHERE order_items.category = 'Jeans'",
+         "SELECT COUNT(*) FROM raw_data.order_items "
+         "JOIN raw_data.products AS products ON order_items.product_id = products.id "
+         "WHERE products.category = 'Jeans'",
+         "order_items.category -> products.category "
+         "(joined raw_data.products on order_items.product_id = products.id)"),
+        ("SELECT sum(sale_price) FROM raw_data.order_items AS oi WHERE category = 'Jeans'",
+         "SELECT SUM(sale_price) FROM raw_data.order_items AS oi "
+         "JOIN raw_data.products AS products ON oi.product_id = products.id "
+         "WHERE products.category = 'Jeans'",
+         "category -> products.category (joined raw_data.products on oi.product_id = products.id)"),
+        ("SELECT o.order_id FROM raw_data.orders AS o WHERE o.country = 'China'",
+         "SELECT o.order_id FROM raw_data.orders AS o "
+         "JOIN raw_data.users AS users ON o.user_id = users.id WHERE users.country = 'China'",
+         "o.country -> users.country (joined raw_data.users on o.user_id = users.id)"),
+        ("SELECT o.order_id, o.sale_price FROM raw_data.orders AS o",
+         "SELECT o.order_id, order_items.sale_price FROM raw_data.orders AS o "
+         "JOIN raw_data.order_items AS order_items ON o.order_id = order_items.order_id",
+         "o.sale_price -> order_items.sale_price "
+         "(joined raw_data.order_items on o.order_id = order_items.order_id)"),
+        ("SELECT count(*) FROM raw_data.order_items AS products WHERE products.category = 'Jeans'",
+         "SELECT COUNT(*) FROM raw_data.order_items AS products "
+         "JOIN raw_data.products AS products_2 ON products.product_id = products_2.id "
+         "WHERE products_2.category = 'Jeans'",
+         "products.category -> products_2.category "
+         "(joined raw_data.products on products.product_id = products_2.id)"),
+    ],
+)  # fmt: skip
+def test_a_column_of_a_table_one_join_away_joins_that_table(sql: str, expected: str, note: str) -> None:
+    repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == expected
+    assert notes == [note]
+    assert guard_sql(expected, CATALOG, max_rows=1000).ok
+
+
+def test_columns_needing_the_same_table_share_one_join() -> None:
+    sql = "SELECT brand, count(*) FROM raw_data.order_items WHERE category = 'Jeans' GROUP BY brand"
+    repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT products.brand, COUNT(*) FROM raw_data.order_items "
+        "JOIN raw_data.products AS products ON order_items.product_id = products.id "
+        "WHERE products.category = 'Jeans' GROUP BY products.brand"
+    )
+    assert repaired.sql(dialect="postgres").count("JOIN") == 1
+    assert sorted(notes) == [
+        "brand -> products.brand (joined raw_data.products on order_items.product_id = products.id)",
+        "brand -> products.brand (raw_data.products joined above)",
+        "category -> products.category (raw_data.products joined above)",
+    ]
+    assert guard_sql(repaired.sql(dialect="postgres"), CATALOG, max_rows=1000).ok
+
+
+def test_the_join_goes_into_the_select_that_has_the_column() -> None:
+    sql = (
+        "SELECT u.country FROM raw_data.users AS u WHERE u.id IN "
+        "(SELECT oi.order_id FROM raw_data.order_items AS oi WHERE oi.brand = 'Levi')"
+    )
+    repaired, _ = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT u.country FROM raw_data.users AS u WHERE u.id IN "
+        "(SELECT oi.order_id FROM raw_data.order_items AS oi "
+        "JOIN raw_data.products AS products ON oi.product_id = products.id WHERE products.brand = 'Levi')"
+    )
+
+
+def test_a_multi_column_join_key_joins_on_every_pair() -> None:
+    catalog = Catalog(
+        tables={
+            ("raw_data", "order_lines"): _columns(order_id="bigint", line="bigint", quantity="bigint"),
+            ("raw_data", "shipments"): _columns(order_id="bigint", line="bigint", carrier="text"),
+        },
+        join_keys=(
+            JoinKey(
+                ("raw_data", "order_lines"),
+                ("order_id", "line"),
+                ("raw_data", "shipments"),
+                ("order_id", "line"),
+                declared=True,
+            ),
+        ),
+    )
+    repaired, _ = fix_unknown_columns(
+        _tree("SELECT l.carrier FROM raw_data.order_lines AS l"), catalog, KNOWLEDGE
+    )
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT shipments.carrier FROM raw_data.order_lines AS l JOIN raw_data.shipments AS shipments "
+        "ON l.order_id = shipments.order_id AND l.line = shipments.line"
+    )
+
+
+def test_a_column_no_joinable_table_has_is_left_for_the_model() -> None:
+    assert (
+        fix_unknown_columns(_tree("SELECT o.revenue FROM raw_data.orders AS o"), CATALOG, KNOWLEDGE) is None
+    )
+    assert (
+        fix_unknown_columns(
+            _tree("SELECT count(*) FROM raw_data.users WHERE category = 'Jeans'"), CATALOG, KNOWLEDGE
+        )
+        is None
+    )
+
+
+def test_a_date_like_name_is_not_guessed_through_a_join() -> None:
+    tables = {
+        ("raw_data", "orders"): _columns(
+            order_id="bigint", user_id="bigint", created_at=TIMESTAMP, shipped_at=TIMESTAMP
+        ),
+        ("raw_data", "users"): _columns(id="bigint", created_at=TIMESTAMP),
+    }
+    catalog = Catalog(tables=tables, join_keys=infer_join_keys(tables))
+    assert fix_unknown_columns(_tree("SELECT order_date FROM raw_data.orders"), catalog, KNOWLEDGE) is None

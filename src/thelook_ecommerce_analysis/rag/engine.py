@@ -23,6 +23,7 @@ from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMUnavailable
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, load_catalog
 from thelook_ecommerce_analysis.rag.extract import extract_sql
+from thelook_ecommerce_analysis.rag.fit import Misfit, check_fit
 from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge, load_knowledge
 from thelook_ecommerce_analysis.rag.prompt import Example, Failure, PromptContext, build_messages
@@ -49,6 +50,7 @@ class EngineSettings:
     retrieve_k: int = 16
     retry_temperature: float = 0.4
     repairs: bool = True
+    fit_checks: bool = True
     use_examples: bool = True
 
 
@@ -64,6 +66,7 @@ class Attempt:
     note: str | None = None
     reasoning: str | None = None
     temperature: float | None = None
+    misfit: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -185,8 +188,11 @@ class QuestionEngine:
         ]
         return documents
 
-    def _context(self, documents: list, skip_examples: int = 0) -> PromptContext:
-        """Tables in order of first mention by the retrieved documents, metric notes, examples."""
+    def _context(
+        self, documents: list, skip_examples: int = 0, extra_tables: tuple[TableKey, ...] = ()
+    ) -> PromptContext:
+        """Tables in order of first mention by the retrieved documents, metric notes, examples; a retry
+        may add `extra_tables`, ones a misfit showed the answer needs (where a named value lives)."""
         tables: list[TableKey] = []
         notes: list[str] = []
         examples: list[Example] = []
@@ -207,7 +213,9 @@ class QuestionEngine:
         chosen_examples = (examples[offset:] + examples[:offset])[: self.settings.examples]
         if not self.settings.use_examples:
             chosen_examples = []
-        return PromptContext(tuple(tables[: self.settings.tables]), tuple(notes), tuple(chosen_examples))
+        chosen_tables = tables[: self.settings.tables]
+        chosen_tables += [table for table in extra_tables if table not in chosen_tables]
+        return PromptContext(tuple(chosen_tables), tuple(notes), tuple(chosen_examples))
 
     # -- checking and running -----------------------------------------------------------------------
 
@@ -269,15 +277,22 @@ class QuestionEngine:
             self._attempts(question, answer, clock, connection)
 
     def _attempts(self, question: str, answer: Answer, clock: _Clock, connection: psycopg.Connection) -> None:
-        """Generate, check and run until a query answers or the attempts run out."""
+        """Generate, check, run and judge until an answer fits the question or the attempts run out.
+
+        An answer that runs but does not fit (see rag/fit.py) is fixed deterministically where it can
+        be, else retried with the reason; if no retry fits better, the first answer that ran is kept,
+        with the reason as a notice, rather than thrown away."""
         documents = self._retrieve(question, answer, clock, connection)
         context = self._context(documents)
         failure: Failure | None = None
-        empty_retry_used = False
+        kept: _Kept | None = None
+        retried: set[str] = set()
+        extra_tables: tuple[TableKey, ...] = ()
         for number in range(1, self.settings.max_attempts + 1):
             retry = failure is not None
             if retry:
-                context = self._context(documents, skip_examples=self.settings.examples * (number - 1))
+                skipped = self.settings.examples * (number - 1)
+                context = self._context(documents, skip_examples=skipped, extra_tables=extra_tables)
             temperature = self.settings.retry_temperature if retry else 0.0
             attempt = Attempt(number, "llm-retry" if retry else "llm", None, "llm", temperature=temperature)
             answer.attempts.append(attempt)
@@ -302,20 +317,44 @@ class QuestionEngine:
                 failure = Failure("SELECT ...", "no SQL query in the answer; answer with one ```sql block")
                 continue
             attempt.sql = sql
-            outcome = self._settle(sql, attempt, answer, clock, connection)
-            if outcome == "done":
-                if answer.row_count == 0 and not empty_retry_used and number < self.settings.max_attempts:
-                    empty_retry_used = True
-                    attempt.stage, attempt.error = "empty", "the query ran but returned no rows"
-                    failure = Failure(answer.sql or sql, "it returned no rows; check the filters and values")
-                    continue
-                answer.ok = True
-                if answer.row_count == 0:
-                    answer.notice = "The query ran but returned no rows."
-                return
+            if self._settle(sql, attempt, answer, clock, connection) == "done":
+                misfit = self._fit(question, answer, clock, connection) if self.settings.fit_checks else None
+                if misfit is None:
+                    answer.ok = True
+                    return
+                kept = kept if kept is not None and kept.misfit.kind != "empty" else _Kept.of(answer, misfit)
+                judged = answer.attempts[-1]
+                judged.stage, judged.error, judged.misfit = "misfit", misfit.reason, misfit.kind
+                if misfit.kind in retried:
+                    break  # the model was told this once already: another try would cost, not help
+                retried.add(misfit.kind)
+                failure = Failure(answer.sql or sql, misfit.reason, ran=True)
+                extra_tables = misfit.tables
+                continue
             last = answer.attempts[-1]
             failure = Failure(last.sql or sql, last.error or "failed", self._hints_for(last.sql or sql))
+        if kept is not None:
+            kept.restore(answer)
+            return
         answer.error = f"could not answer after {self.settings.max_attempts} attempts: {failure.error}"
+
+    def _fit(self, question: str, answer: Answer, clock: _Clock, connection) -> Misfit | None:
+        """Judge the answer that just ran against the question, applying each deterministic fix (one
+        recorded attempt each) until it fits or only the model can fix what is left."""
+        applied: set[str] = set()
+        while True:
+            with clock.stage("fit"):
+                misfit = check_fit(question, answer.sql or "", answer.table, self.catalog, self.knowledge)
+            if misfit is None or misfit.sql is None or misfit.kind in applied:
+                return misfit
+            applied.add(misfit.kind)
+            previous = answer.attempts[-1]
+            previous.stage, previous.error, previous.misfit = "misfit", misfit.reason, misfit.kind
+            fixed = Attempt(previous.number, f"fit:{misfit.kind}", misfit.sql, "repair", note=misfit.reason)
+            answer.attempts.append(fixed)
+            if self._settle(misfit.sql, fixed, answer, clock, connection) != "done":
+                previous.stage, previous.error, previous.misfit = "done", None, None  # the fix broke it
+                return None
 
     def _settle(self, sql: str, attempt: Attempt, answer: Answer, clock, connection) -> str:
         """Check and run `sql`; on failure try the deterministic repairs, each a recorded attempt."""
@@ -371,6 +410,31 @@ class QuestionEngine:
             if key is not None:
                 hints.append(f"{key[0]}.{key[1]} has columns: {', '.join(self.catalog.column_names(key))}")
         return tuple(dict.fromkeys(hints))
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """An answer that ran but did not fit, held while a retry tries to do better."""
+
+    misfit: Misfit
+    attempt: Attempt
+    sql: str | None
+    table: pa.Table | None
+    shape: ResultShape | None
+
+    @classmethod
+    def of(cls, answer: Answer, misfit: Misfit) -> _Kept:
+        return cls(misfit, answer.attempts[-1], answer.sql, answer.table, answer.shape)
+
+    def restore(self, answer: Answer) -> None:
+        """Make this the answer again, saying why it may not be the one the question wanted."""
+        self.attempt.stage, self.attempt.error, self.attempt.misfit = "done", None, None
+        answer.ok, answer.error = True, None
+        answer.sql, answer.table, answer.shape = self.sql, self.table, self.shape
+        if self.misfit.kind == "empty":
+            answer.notice = f"The query ran but {self.misfit.reason.split(';')[0].removeprefix('it ')}."
+        else:
+            answer.notice = f"This answer may not be what you asked: {self.misfit.reason}."
 
 
 def _first_line(error: BaseException) -> str:

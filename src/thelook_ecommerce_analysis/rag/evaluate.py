@@ -21,10 +21,10 @@ import yaml
 
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.rag.engine import Answer, QuestionEngine
+from thelook_ecommerce_analysis.rag.engine import Answer, Attempt, QuestionEngine
 from thelook_ecommerce_analysis.rag.guard import guard_sql
 
-NON_LLM_STAGES = ("embed", "retrieve", "guard", "validate", "execute", "repair")
+NON_LLM_STAGES = ("embed", "retrieve", "guard", "validate", "execute", "repair", "fit")
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def evaluate(
             winner = next((a for a in reversed(answer.attempts) if a.ok), None)
             rescued_by = None
             if matched and not first_matched and winner is not None:
-                rescued_by = winner.source
+                rescued_by = _rescuer(answer, winner)
             outcome = QuestionOutcome(
                 question=question,
                 answer=answer,
@@ -190,6 +190,16 @@ def evaluate(
             if progress:
                 progress(outcome)
     return report
+
+
+def _rescuer(answer: Answer, winner: Attempt) -> str:
+    """The mechanism that produced the right answer: a repair or fit kind, or an LLM retry named by
+    what set it off (an error stage, or the misfit the previous answer had)."""
+    if winner.source != "llm-retry":
+        return winner.source
+    before = [attempt for attempt in answer.attempts if attempt.number == winner.number - 1]
+    trigger = (before[-1].misfit or before[-1].stage) if before else "unknown"
+    return f"llm-retry after {trigger}"
 
 
 def _first_matches(connection, engine: QuestionEngine, answer: Answer, gold: Counter, matched: bool) -> bool:

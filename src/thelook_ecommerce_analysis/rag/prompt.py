@@ -50,6 +50,8 @@ class Failure:
     sql: str
     error: str
     hints: tuple[str, ...] = ()
+    ran: bool = False
+    """The query ran, but its answer does not fit the question (rag/fit.py)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def build_messages(
             {
                 "role": "user",
                 "content": (
-                    f"That query failed: {failure.error}{hints}\n"
+                    f"That query {'ran, but' if failure.ran else 'failed:'} {failure.error}{hints}\n"
                     "Write a corrected query that answers the original question, using only the columns "
                     "listed for each table. Answer with one ```sql block."
                 ),

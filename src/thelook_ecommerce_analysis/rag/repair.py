@@ -2,10 +2,13 @@
 
 Small models resend the very query that failed when shown the error (83 of 86 retries, STACK_NOTES), so
 the loop first fixes what a catalog can fix: MySQL habits rewritten to PostgreSQL, an unknown table or
-column replaced by its closest real name (same table first, then the other tables of the query), a
-column qualified with the wrong alias moved to the table that has it, and a text literal that matches
-no value of a categorical column replaced by the closest real value. Each repair is a pure function over
-the sqlglot tree that returns None when it has nothing to change, so a valid query passes untouched.
+column replaced by its closest real name (same table first, then the other tables of the query, then a
+table one join away along the catalog's join keys, joined in), a column qualified with the wrong alias
+moved to the table that has it, and a text literal that matches no value of a categorical column
+replaced by the closest real value. Models ask theLook's order_items for a product's `category` or an
+order for its user's `country` as if the tables were one: the join keys say where that column lives and
+how to reach it. Each repair is a pure function over the sqlglot tree that returns None when it has
+nothing to change, so a valid query passes untouched.
 """
 
 from __future__ import annotations
@@ -159,12 +162,17 @@ def fix_unknown_columns(
     tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
 ) -> tuple[exp.Expression, list[str]] | None:
     """A column its table does not have: moved to the query's table that has it (wrong alias), else
-    renamed to the closest real column of the same table, then of the other tables in the query."""
+    renamed to the closest real column of the same table, then of the other tables in the query, else
+    found on a table the query does not read but one catalog join key away from a table of the column's
+    SELECT, which is then joined into that SELECT (`order_items.category` -> products.category, joined on
+    order_items.product_id = products.id). The join follows a key that exists, never a guess, and prefers
+    the many-to-one direction, which adds a column without multiplying the rows being counted."""
     repaired = tree.copy()
     tables = _query_tables(repaired, catalog)
     if not tables:
         return None
     defined = _defined_names(repaired)
+    aliases = {table.alias_or_name for table in repaired.find_all(exp.Table)} | defined
     notes: list[str] = []
     for column in list(repaired.find_all(exp.Column)):
         if isinstance(column.this, exp.Star) or (column.name in defined and not column.table):
@@ -197,16 +205,117 @@ def fix_unknown_columns(
                 notes.append(f"{qualifier + '.' if qualifier else ''}{column.name} -> {closest}")
                 column.set("this", exp.to_identifier(closest))
                 break
+        else:
+            if note := _join_column(column, set(tables.values()), aliases, catalog):
+                notes.append(note)
     return (repaired, notes) if notes else None
+
+
+@dataclass(frozen=True)
+class _Hop:
+    """One join key followed from a table the SELECT reads (`source`, its alias there) to `target`, a
+    table it does not, and the real column of `target` the unknown name stands for."""
+
+    source: str
+    target: TableKey
+    pairs: tuple[tuple[str, str], ...]
+    column: str
+
+
+def _select_tables(select: exp.Select, catalog: Catalog) -> dict[str, TableKey]:
+    """alias -> catalog table for the tables this SELECT itself reads (its FROM and JOINs): a join added to
+    it can refer to these and to no table of an inner or outer query."""
+    mapping: dict[str, TableKey] = {}
+    for table in select.find_all(exp.Table):
+        key = catalog.resolve_table(table.name, table.db or None)
+        if key is not None and table.parent_select is select:
+            mapping[table.alias_or_name] = key
+    return mapping
+
+
+def _hop_for(
+    column: exp.Column, sources: dict[str, TableKey], read: set[TableKey], catalog: Catalog
+) -> _Hop | None:
+    """The best one-join route to a table that has `column`: from the column's own table first, then to
+    the same schema, many-to-one (the source holds the key) before one-to-many, the exact name before a
+    repaired one, then catalog order. Tables the query already reads are skipped: had they the column,
+    the earlier rules would have found it. The lone-date rule is not used here, since any table's
+    `created_at` would do for it and the join would answer a different question."""
+    ranked: list[tuple[tuple[bool, bool, bool, bool, int], _Hop]] = []
+    for alias, table in sources.items():
+        for index, key in enumerate(catalog.join_keys):
+            pairs = tuple(zip(key.columns, key.referenced_columns, strict=True))
+            if key.table == table:
+                target, many_to_one = key.references, True
+            elif key.references == table:
+                target, many_to_one = key.table, False
+                pairs = tuple((pk, fk) for fk, pk in pairs)
+            else:
+                continue
+            if target in read:
+                continue
+            exact = column.name in catalog.column_names(target)
+            real = column.name if exact else _real_column_for(column.name, target, catalog, dates=False)
+            if real is None:
+                continue
+            rank = (alias != column.table, target[0] != table[0], not many_to_one, not exact, index)
+            ranked.append((rank, _Hop(alias, target, pairs, real)))
+    return min(ranked, key=lambda entry: entry[0])[1] if ranked else None
+
+
+def _join_column(column: exp.Column, read: set[TableKey], aliases: set[str], catalog: Catalog) -> str | None:
+    """Join the table `column` was found on into the column's SELECT (once per SELECT and table, however
+    many columns need it) and point the column at it; the note says what was joined, or None."""
+    select = column.find_ancestor(exp.Select)
+    if select is None:
+        return None
+    sources = _select_tables(select, catalog)
+    if column.table and column.table not in sources:
+        return None
+    hop = _hop_for(column, sources, read, catalog)
+    if hop is None:
+        return None
+    schema, name = hop.target
+    joined = next(
+        (
+            join.this.alias_or_name
+            for join in select.args.get("joins") or []
+            if isinstance(join.this, exp.Table)
+            and catalog.resolve_table(join.this.name, join.this.db or None) == hop.target
+        ),
+        None,
+    )
+    original = column.sql(dialect=DIALECT)
+    if joined is None:
+        joined = _fresh_alias(name, aliases)
+        aliases.add(joined)
+        on = [exp.column(fk, table=hop.source).eq(exp.column(pk, table=joined)) for fk, pk in hop.pairs]
+        select.join(exp.table_(name, db=schema, alias=joined), on=exp.and_(*on), copy=False)
+        how = f"joined {schema}.{name} on {' AND '.join(part.sql(dialect=DIALECT) for part in on)}"
+    else:
+        how = f"{schema}.{name} joined above"
+    column.replace(exp.column(hop.column, table=joined))
+    return f"{original} -> {joined}.{hop.column} ({how})"
+
+
+def _fresh_alias(name: str, taken: set[str]) -> str:
+    """`name`, else `name_2`, `name_3`...: the first not `taken`, so the alias still reads as the table."""
+    alias, number = name, 1
+    while alias in taken:
+        number += 1
+        alias = f"{name}_{number}"
+    return alias
 
 
 _DATE_WORDS = ("date", "day", "time", "created", "month", "year", "_at")
 
 
-def _real_column_for(name: str, table: TableKey, catalog: Catalog) -> str | None:
+def _real_column_for(name: str, table: TableKey, catalog: Catalog, *, dates: bool = True) -> str | None:
     """The real column of `table` an unknown `name` stands for: the closest spelling; else the name without
-    the table's own prefix (`product_name` on products -> `name`); else, for a date-like name, the
-    table's only date or timestamp column (`created_at` on a table whose one date is `cohort_month`)."""
+    the table's own prefix (`product_name` on products -> `name`); else the table's only column ending in
+    `_<name>`, since denormalised copies are named that way (`category` on inventory_items ->
+    `product_category`); else, for a date-like name and when `dates` allows, the table's only date or
+    timestamp column (`created_at` on a table whose one date is `cohort_month`)."""
     columns = catalog.columns_of(table)
     names = [column.name for column in columns]
     if closest := closest_name(name, names):
@@ -215,9 +324,12 @@ def _real_column_for(name: str, table: TableKey, catalog: Catalog) -> str | None
     for prefix in (f"{singular}_", f"{table[1]}_"):
         if name.startswith(prefix) and name.removeprefix(prefix) in names:
             return name.removeprefix(prefix)
-    dates = [column.name for column in columns if column.type == "date" or "timestamp" in column.type]
-    if len(dates) == 1 and any(word in name.lower() for word in _DATE_WORDS):
-        return dates[0]
+    suffixed = [candidate for candidate in names if candidate.endswith(f"_{name}")]
+    if len(suffixed) == 1:
+        return suffixed[0]
+    date_columns = [column.name for column in columns if column.type == "date" or "timestamp" in column.type]
+    if dates and len(date_columns) == 1 and any(word in name.lower() for word in _DATE_WORDS):
+        return date_columns[0]
     return None
 
 

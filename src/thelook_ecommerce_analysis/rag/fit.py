@@ -1,0 +1,461 @@
+"""Does an answer that ran fit the question? Checks for the failures no error message reveals.
+
+Measured on the dev set: 20 of 26 first-attempt misses of the 0.5B model ran without error and were
+wrong, so a loop driven by errors alone cannot see them. They share a few shapes that the question's own
+words expose: a date filter copied from an example when the question names no period, every row where
+"which ... the highest" asks for one, many rows where "how many" asks for one number, a filter column
+repeated beside the number, no period column for "each month", a value the question names (China,
+Champions) missing from the query, and no rows at all.
+
+Each check is a pure function of the question's intent, the query's sqlglot tree and the result. It
+returns None when the answer fits, or a Misfit that says why, with a rewritten query when a rewrite can
+fix it deterministically (drop the unasked date filter, LIMIT 1, drop the pinned column); otherwise the
+loop asks the model again with the reason stated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey
+from thelook_ecommerce_analysis.rag.knowledge import ColumnKey, Knowledge
+
+DIALECT = "postgres"
+
+
+@dataclass(frozen=True)
+class Misfit:
+    """Why an answer does not fit its question; `sql` is the deterministic fix, if there is one."""
+
+    kind: str
+    reason: str
+    sql: str | None = None
+    tables: tuple[TableKey, ...] = ()
+    """Tables a retry should be shown, beyond those retrieved for the question."""
+
+
+# -- what the question asks -------------------------------------------------------------------------
+
+_UNBOUNDED = re.compile(r"\b(of all time|all[- ]time|ever|so far|to date|in total|overall)\b", re.IGNORECASE)
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_PERIOD = re.compile(
+    r"\b(?:19|20)\d{2}\b|\b(?:today|yesterday|tomorrow|tonight|now|current(?:ly)?|recent(?:ly)?|latest|last|"
+    r"past|previous|prior|next|since|before|after|until|till|between|during|ago|when|"
+    r"years?|yearly|annual(?:ly)?|quarters?|quarterly|months?|monthly|weeks?|weekly|weekends?|weekdays?|"
+    r"days?|daily|hours?|hourly|dates?|times?|period|season(?:al)?|holidays?|christmas|black friday|"
+    rf"{_MONTHS})\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "fifty": 50, "hundred": 100,
+}  # fmt: skip
+_NUMBER = rf"(\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})"
+_SUPERLATIVE = (
+    r"(?:highest|lowest|most|least|largest|biggest|smallest|fewest|best|worst|fastest|slowest|cheapest|"
+    r"priciest|greatest|longest|shortest|oldest|youngest|newest|top|bottom|maximum|minimum)"
+)
+_TOP_N = (
+    re.compile(rf"\b(?:top|bottom|first|last)\s+{_NUMBER}\b", re.IGNORECASE),
+    re.compile(
+        rf"\b{_NUMBER}\s+(?:\w+\s+){{0,3}}?(?:with|by|that|who|which)?\s*(?:the\s+)?{_SUPERLATIVE}\b", re.I
+    ),
+)
+_SINGULAR_SUBJECT = re.compile(
+    r"^(?:(?:on|in|at|for|from|during|to)\s+)?(?:which|what|who)\s+(\w+)", re.IGNORECASE
+)
+_PLURAL_VERBS = {"are", "were", "have", "do"}
+_SINGULAR_VERBS = {"is", "was", "has", "had", "did", "does", "'s"}
+_ONE_VALUE = re.compile(
+    r"^(?:how many|how much|what(?:'s| is| was)?\s+(?:the\s+|our\s+)?(?:total|overall|average|mean|median|"
+    r"number|count|sum|share|percentage|proportion|rate|ratio|fraction|amount)\b|what (?:share|percentage|"
+    r"proportion|fraction)\b)",
+    re.IGNORECASE,
+)
+_GROUPING = re.compile(
+    r"\b(?:each|per|every|broken down|breakdown|split|list|which|distribution|over time|trend|across|"
+    r"daily|weekly|monthly|quarterly|yearly|annual(?:ly)?)\b|"
+    # 'by category' groups; 'placed by users' names who did it
+    r"\bby\s+(?!(?:the\s+)?(?:users?|customers?|buyers?|visitors?|people|shoppers?|men|women|us|them)\b)",
+    re.IGNORECASE,
+)
+_NOT_SUPERLATIVE = re.compile(r"\bat (?:least|most)\b", re.IGNORECASE)
+_PERIOD_GROUPING = re.compile(
+    r"\b(?:each|per|every|by)\s+(?:calendar\s+)?(day|week|month|quarter|year)\b|"
+    r"\b(daily|weekly|monthly|quarterly|yearly|annual)\b",
+    re.IGNORECASE,
+)
+_ADVERB_UNITS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter"}
+_PERIOD_FUNCTIONS = {"date_trunc", "timestamp_trunc", "extract", "to_char", "date_part", "date"}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the question's words commit the answer to."""
+
+    names_period: bool
+    row_limit: int | None
+    one_value: bool
+    period_unit: str | None
+    named_values: tuple[NamedValue, ...]
+
+
+@dataclass(frozen=True)
+class NamedValue:
+    """A value of a categorical column that the question names, and the columns that hold it."""
+
+    value: str
+    columns: tuple[str, ...]
+
+
+def read_intent(question: str, values: Mapping[ColumnKey, tuple[str, ...]] | None = None) -> Intent:
+    """The commitments a question makes, read from its words alone."""
+    text = question.strip()
+    return Intent(
+        # 'each month' asks for a breakdown, 'of all time' for none: neither names a period to filter on
+        names_period=bool(_PERIOD.search(_PERIOD_GROUPING.sub(" ", _UNBOUNDED.sub(" ", text)))),
+        row_limit=_row_limit(text),
+        one_value=bool(_ONE_VALUE.search(text)) and not _groups(text),
+        period_unit=_period_unit(text),
+        named_values=_named_values(text, values or {}),
+    )
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word.lower()]
+
+
+def _row_limit(text: str) -> int | None:
+    """N for 'top N' / 'the 5 most expensive', 1 for a singular 'which ... the highest', else None."""
+    for pattern in _TOP_N:
+        if match := pattern.search(text):
+            number = _number(match.group(1))
+            return number if number > 0 else None
+    if not re.search(rf"\b{_SUPERLATIVE}\b", _NOT_SUPERLATIVE.sub(" ", text), re.IGNORECASE):
+        return None
+    subject = _SINGULAR_SUBJECT.search(text)
+    if subject is None:
+        return None
+    word = subject.group(1).lower()
+    if word in _PLURAL_VERBS or (
+        word not in _SINGULAR_VERBS and word.endswith("s") and not word.endswith("ss")
+    ):
+        return None
+    return 1
+
+
+def _groups(text: str) -> bool:
+    """Does the question ask for a breakdown ('each', 'per', 'by month', 'list')?"""
+    return bool(_GROUPING.search(text) or _PERIOD_GROUPING.search(text))
+
+
+def _period_unit(text: str) -> str | None:
+    match = _PERIOD_GROUPING.search(text)
+    if match is None:
+        return None
+    word = (match.group(1) or match.group(2)).lower()
+    return _ADVERB_UNITS.get(word, "year" if word in {"yearly", "annual"} else word)
+
+
+def _named_values(text: str, values: Mapping[ColumnKey, tuple[str, ...]]) -> tuple[NamedValue, ...]:
+    """Capitalised values of categorical columns the question names word for word ('China',
+    'Champions'). Lower-case values ('purchase', 'home') are ordinary words too often to count."""
+    body = text.split(None, 1)[1] if " " in text else ""  # the first word is capitalised anyway
+    holders: dict[str, list[str]] = {}
+    for (schema, table, column), column_values in values.items():
+        for value in column_values:
+            if (
+                len(value) >= 3
+                and value[:1].isupper()
+                and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", body)
+            ):
+                holders.setdefault(value, []).append(f"{schema}.{table}.{column}")
+    return tuple(NamedValue(value, tuple(columns)) for value, columns in holders.items())
+
+
+# -- what the query does --------------------------------------------------------------------------
+
+
+def _tables(select: exp.Select, catalog: Catalog) -> dict[str, TableKey]:
+    """alias (or name) -> catalog table, for the tables this SELECT reads directly."""
+    mapping = {}
+    for table in select.find_all(exp.Table):
+        if table.find_ancestor(exp.Select) is select and (
+            key := catalog.resolve_table(table.name, table.db or None)
+        ):
+            mapping[table.alias_or_name] = key
+    return mapping
+
+
+def _is_temporal(column: exp.Column, tables: dict[str, TableKey], catalog: Catalog) -> bool:
+    keys = [tables[column.table]] if column.table in tables else list(tables.values())
+    return any(
+        candidate.name == column.name and (candidate.type == "date" or "timestamp" in candidate.type)
+        for key in keys
+        for candidate in catalog.columns_of(key)
+    )
+
+
+def _is_period_filter(condition: exp.Expression, tables: dict[str, TableKey], catalog: Catalog) -> bool:
+    """A comparison of a date or timestamp column with constants: `created_at >= now() - INTERVAL ...`,
+    `EXTRACT(YEAR FROM created_at) = 2024`, `order_date BETWEEN ... AND ...`."""
+    if not isinstance(condition, exp.GT | exp.GTE | exp.LT | exp.LTE | exp.EQ | exp.Between):
+        return False
+    sides = [
+        condition.this,
+        *(
+            [condition.args["low"], condition.args["high"]]
+            if isinstance(condition, exp.Between)
+            else [condition.expression]
+        ),
+    ]
+    with_columns = [side for side in sides if side is not None and list(side.find_all(exp.Column))]
+    return len(with_columns) == 1 and any(
+        _is_temporal(column, tables, catalog) for column in with_columns[0].find_all(exp.Column)
+    )
+
+
+def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
+    return list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+
+
+def _without(select: exp.Select, kept: list[exp.Expression]) -> None:
+    """Set the SELECT's WHERE to the AND of `kept`, or drop it."""
+    if kept:
+        select.set("where", exp.Where(this=exp.and_(*(condition.copy() for condition in kept))))
+    else:
+        select.set("where", None)
+
+
+def _listed(expressions: list[exp.Expression]) -> str:
+    return ", ".join(expression.sql(DIALECT) for expression in expressions)
+
+
+def _is_aggregate(expression: exp.Expression) -> bool:
+    return expression.find(exp.AggFunc) is not None
+
+
+# -- the checks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    """What came back: enough to judge the shape without holding on to the data."""
+
+    rows: int
+    all_null: bool
+
+    @classmethod
+    def of(cls, table: pa.Table) -> Result:
+        all_null = table.num_rows > 0 and all(column.null_count == len(column) for column in table.columns)
+        return cls(table.num_rows, all_null)
+
+
+Check = Callable[[Intent, exp.Select, Result, Catalog], Misfit | None]
+
+
+def unasked_period(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """A date filter when the question names no period: copied from an example. Dropped."""
+    if intent.names_period:
+        return None
+    fixed = query.copy()
+    removed = []
+    for select in fixed.find_all(exp.Select):
+        where = select.args.get("where")
+        if where is None:
+            continue
+        tables = _tables(select, catalog)
+        conditions = _conjuncts(where.this)
+        kept = [condition for condition in conditions if not _is_period_filter(condition, tables, catalog)]
+        if len(kept) < len(conditions):
+            removed += [c.sql(DIALECT) for c in conditions if c not in kept]
+            _without(select, kept)
+    if not removed:
+        return None
+    return Misfit(
+        "unasked-period",
+        f"the question names no period, but the query filters dates: {'; '.join(removed)}",
+        fixed.sql(DIALECT),
+    )
+
+
+def pinned_column(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """For one number, a grouped column that the WHERE fixes to one value (`segment = 'Champions'`) only
+    repeats the filter beside the number. Dropped from the SELECT and the GROUP BY."""
+    group = query.args.get("group")
+    where = query.args.get("where")
+    if not intent.one_value or group is None or where is None:
+        return None
+    pinned = {
+        condition.this.name
+        for condition in _conjuncts(where.this)
+        if isinstance(condition, exp.EQ)
+        and isinstance(condition.this, exp.Column)
+        and isinstance(condition.expression, exp.Literal)
+    }
+    outputs = query.expressions
+    dropped = [e for e in outputs if isinstance(e.unalias(), exp.Column) and e.unalias().name in pinned]
+    if (
+        not dropped
+        or len(dropped) == len(outputs)
+        or not all(_is_aggregate(e) for e in outputs if e not in dropped)
+    ):
+        return None
+    names = {e.unalias().name for e in dropped}
+    if any(isinstance(g, exp.Literal) for g in group.expressions):
+        return None  # positional GROUP BY: dropping an output would shift the positions
+    remaining = [g for g in group.expressions if not (isinstance(g, exp.Column) and g.name in names)]
+    fixed = query.copy()
+    fixed.set("expressions", [e.copy() for e in outputs if e not in dropped])
+    fixed.set("group", exp.Group(expressions=[g.copy() for g in remaining]) if remaining else None)
+    return Misfit(
+        "pinned-column",
+        f"the question asks for one number; {', '.join(sorted(names))} only repeats the filter",
+        fixed.sql(DIALECT),
+    )
+
+
+def hidden_grouping(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """For one number, a GROUP BY over columns the answer does not show splits the number into unlabeled
+    pieces. Dropped."""
+    group = query.args.get("group")
+    if not intent.one_value or group is None or result.rows <= 1 or query.args.get("having") is not None:
+        return None
+    outputs = [e.unalias() for e in query.expressions]
+    if not all(_is_aggregate(e) for e in outputs):
+        return None
+    shown = {e.sql(DIALECT) for e in outputs}
+    if any(isinstance(g, exp.Literal) or g.sql(DIALECT) in shown for g in group.expressions):
+        return None
+    fixed = query.copy()
+    fixed.set("group", None)
+    fixed.set("order", None)
+    return Misfit(
+        "hidden-grouping",
+        f"the question asks for one number, but the query split it by {_listed(group.expressions)}",
+        fixed.sql(DIALECT),
+    )
+
+
+def row_limit(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """'Which ... the highest' wants one row and 'the 5 most' five: an ordered answer is cut there; an
+    unordered one needs the model to order it."""
+    wanted = intent.row_limit
+    if wanted is None or result.rows <= wanted:
+        return None
+    reason = f"the question asks for the top {wanted}, but the query returned {result.rows} rows"
+    if query.args.get("order") is None:
+        return Misfit("row-limit", f"{reason}; order by the measure and add LIMIT {wanted}")
+    return Misfit("row-limit", reason, query.limit(wanted).sql(DIALECT))
+
+
+def empty_result(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """No rows, or only NULLs: a filter or a value is probably wrong."""
+    if result.rows == 0:
+        return Misfit("empty", "it returned no rows; check the filters and the values")
+    if result.all_null:
+        return Misfit("empty", "it returned only NULLs; check the filters, the values and the columns")
+    return None
+
+
+def many_rows_for_one_value(
+    intent: Intent, query: exp.Select, result: Result, catalog: Catalog
+) -> Misfit | None:
+    if not intent.one_value or result.rows <= 1:
+        return None
+    return Misfit(
+        "one-value",
+        f"the question asks for one number, but the query returned {result.rows} rows; "
+        "aggregate over all the rows the question counts, with no GROUP BY",
+    )
+
+
+def missing_period(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """'Each year' / 'monthly' wants a period column in the answer."""
+    if intent.period_unit is None:
+        return None
+    tables = _tables(query, catalog)
+    for output in query.expressions:
+        functions = {node.sql_name().lower() for node in output.find_all(exp.Func)}
+        functions |= {node.name.lower() for node in output.find_all(exp.Anonymous)}
+        if functions & _PERIOD_FUNCTIONS:
+            return None
+        if any(_is_temporal(column, tables, catalog) for column in output.find_all(exp.Column)):
+            return None
+        if any(
+            unit in output.alias_or_name.lower()
+            for unit in ("day", "week", "month", "quarter", "year", "date")
+        ):
+            return None
+    unit = intent.period_unit
+    return Misfit(
+        "missing-period",
+        f"the question asks for one row per {unit}, but the answer has no {unit} column; "
+        f"group by date_trunc('{unit}', <date column>)",
+    )
+
+
+def missing_value(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """A value the question names ('China') that the query never uses."""
+    used = {literal.this.lower() for literal in query.find_all(exp.Literal) if literal.is_string}
+    missing = [named for named in intent.named_values if named.value.lower() not in used]
+    if not missing:
+        return None
+    where = "; ".join(f"'{named.value}' is a value of {', '.join(named.columns)}" for named in missing)
+    tables = tuple(
+        dict.fromkeys(tuple(column.split(".")[:2]) for named in missing for column in named.columns)
+    )
+    return Misfit(
+        "missing-value", f"the question names a value the query never filters on: {where}", None, tables
+    )
+
+
+CHECKS: tuple[Check, ...] = (
+    unasked_period,
+    pinned_column,
+    hidden_grouping,
+    row_limit,
+    empty_result,
+    many_rows_for_one_value,
+    missing_period,
+    missing_value,
+)
+"""In order: the deterministic fixes first, so a retry is asked only about what they cannot fix."""
+
+
+def check_fit(
+    question: str, sql: str, table: pa.Table, catalog: Catalog, knowledge: Knowledge
+) -> Misfit | None:
+    """How the answer `table` of `sql` does not fit `question`, or None when it fits: the first
+    misfit with a deterministic fix, else every misfit only the model can fix, told in one retry."""
+    try:
+        query = sqlglot.parse_one(sql, read=DIALECT)
+    except sqlglot.errors.SqlglotError:
+        return None
+    if not isinstance(query, exp.Select):
+        return None  # a UNION or similar: no single SELECT to judge
+    intent = read_intent(question, knowledge.values)
+    result = Result.of(table)
+    for_the_model: list[Misfit] = []
+    for check in CHECKS:
+        misfit = check(intent, query, result, catalog)
+        if misfit is not None and misfit.sql is not None:
+            return misfit
+        if misfit is not None:
+            for_the_model.append(misfit)
+    if not for_the_model:
+        return None
+    return Misfit(
+        for_the_model[0].kind,
+        "; and ".join(misfit.reason for misfit in for_the_model),
+        tables=tuple(dict.fromkeys(table for misfit in for_the_model for table in misfit.tables)),
+    )

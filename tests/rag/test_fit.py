@@ -1,0 +1,282 @@
+"""The fit checks: what a question's words commit an answer to, and each check on its own, including that
+an answer which fits passes untouched."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+import sqlglot
+
+from thelook_ecommerce_analysis.rag.catalog import Catalog, CatalogColumn
+from thelook_ecommerce_analysis.rag.fit import (
+    Result,
+    check_fit,
+    empty_result,
+    hidden_grouping,
+    many_rows_for_one_value,
+    missing_period,
+    missing_value,
+    pinned_column,
+    read_intent,
+    row_limit,
+    unasked_period,
+)
+from thelook_ecommerce_analysis.rag.knowledge import Knowledge
+
+TIMESTAMP = "timestamp with time zone"
+CATALOG = Catalog(
+    tables={
+        ("raw_data", "orders"): (
+            CatalogColumn("order_id", "bigint"),
+            CatalogColumn("user_id", "bigint"),
+            CatalogColumn("status", "text"),
+            CatalogColumn("created_at", TIMESTAMP),
+            CatalogColumn("shipped_at", TIMESTAMP),
+        ),
+        ("raw_data", "products"): (
+            CatalogColumn("id", "bigint"),
+            CatalogColumn("category", "text"),
+            CatalogColumn("department", "text"),
+            CatalogColumn("retail_price", "double precision"),
+        ),
+        ("metrics", "sales_daily_by_country"): (
+            CatalogColumn("order_date", "date"),
+            CatalogColumn("country", "text"),
+            CatalogColumn("gmv", "numeric"),
+        ),
+    }
+)
+VALUES = {
+    ("raw_data", "orders", "status"): ("Processing", "Shipped", "Complete", "Cancelled", "Returned"),
+    ("raw_data", "products", "department"): ("Men", "Women"),
+    ("metrics", "sales_daily_by_country", "country"): ("China", "Spain", "United States"),
+}
+KNOWLEDGE = Knowledge(values=VALUES)
+
+
+def _rows(count: int, *, nulls: bool = False) -> pa.Table:
+    return pa.table({"value": pa.array([None if nulls else index for index in range(count)], pa.int64())})
+
+
+def _select(sql: str):
+    return sqlglot.parse_one(sql, read="postgres")
+
+
+def _intent(question: str):
+    return read_intent(question, VALUES)
+
+
+@pytest.mark.parametrize(
+    ("question", "names_period"),
+    [
+        ("How many orders have been returned?", False),
+        ("What is our total GMV of all time?", False),
+        ("How many users signed up in each year?", False),  # a breakdown, not a filter
+        ("How many orders were placed last month?", True),
+        ("What was the GMV in 2024?", True),
+        ("How many orders were shipped in March?", True),
+        ("How many orders since the start of the quarter?", True),
+    ],
+)
+def test_a_period_is_named_only_by_words_that_filter(question: str, names_period: bool) -> None:
+    assert _intent(question).names_period is names_period
+
+
+@pytest.mark.parametrize(
+    ("question", "limit"),
+    [
+        ("Which category has the highest average retail price?", 1),
+        ("On which day did we have the highest GMV?", 1),
+        ("What are the 5 most expensive products by retail price?", 5),
+        ("Which 3 products brought in the most GMV?", 3),
+        ("Show the top ten brands by margin", 10),
+        ("Which categories have the highest return rates?", None),  # plural: how many is open
+        ("Which product sold at least 10 units?", None),  # 'at least' is no superlative
+        ("How many orders were placed?", None),
+    ],
+)
+def test_the_rows_a_question_asks_for(question: str, limit: int | None) -> None:
+    assert _intent(question).row_limit == limit
+
+
+@pytest.mark.parametrize(
+    ("question", "one_value"),
+    [
+        ("How many orders have been returned?", True),
+        ("What is the total GMV from customers in China?", True),
+        ("How many orders were placed by users younger than 20?", True),  # 'by users' is who, not a split
+        ("How many users came from each traffic source?", False),
+        ("What is the average price by category?", False),
+        ("What is the average order value per month?", False),
+        ("Which category sells most?", False),
+    ],
+)
+def test_questions_that_ask_for_one_number(question: str, one_value: bool) -> None:
+    assert _intent(question).one_value is one_value
+
+
+def test_values_are_named_only_capitalised_and_whole() -> None:
+    intent = _intent("What is the total GMV from customers in China, not Chinatown, for Men?")
+    assert [(named.value, named.columns) for named in intent.named_values] == [
+        ("Men", ("raw_data.products.department",)),
+        ("China", ("metrics.sales_daily_by_country.country",)),
+    ]
+    assert _intent("How many orders were returned?").named_values == ()  # lower-case 'returned'
+
+
+def test_an_unasked_date_filter_is_dropped_and_the_rest_kept() -> None:
+    query = _select(
+        "SELECT count(*) FROM raw_data.orders WHERE status = 'Returned' "
+        "AND created_at >= date_trunc('month', current_date) - INTERVAL '1 month'"
+    )
+    misfit = unasked_period(_intent("How many orders have been returned?"), query, Result(1, False), CATALOG)
+    assert misfit is not None and misfit.kind == "unasked-period"
+    assert misfit.sql == "SELECT COUNT(*) FROM raw_data.orders WHERE status = 'Returned'"
+
+
+def test_a_date_filter_stays_when_the_question_names_a_period_or_compares_two_columns() -> None:
+    filtered = _select("SELECT count(*) FROM raw_data.orders WHERE created_at >= DATE '2024-01-01'")
+    assert unasked_period(_intent("How many orders in 2024?"), filtered, Result(1, False), CATALOG) is None
+    late = _select("SELECT count(*) FROM raw_data.orders WHERE shipped_at > created_at + INTERVAL '3 days'")
+    assert unasked_period(_intent("How many orders shipped late?"), late, Result(1, False), CATALOG) is None
+
+
+def test_an_unasked_date_filter_in_a_subquery_is_dropped_with_its_where() -> None:
+    query = _select(
+        "SELECT avg(n) FROM (SELECT user_id, count(*) AS n FROM raw_data.orders "
+        "WHERE created_at > now() - INTERVAL '30 days' GROUP BY user_id) AS t"
+    )
+    misfit = unasked_period(_intent("How many orders does a user place?"), query, Result(1, False), CATALOG)
+    assert misfit.sql == (
+        "SELECT AVG(n) FROM (SELECT user_id, COUNT(*) AS n FROM raw_data.orders GROUP BY user_id) AS t"
+    )
+
+
+def test_a_column_pinned_by_the_filter_is_dropped_from_a_one_number_answer() -> None:
+    query = _select(
+        "SELECT department, avg(retail_price) AS price FROM raw_data.products "
+        "WHERE department = 'Men' GROUP BY department"
+    )
+    intent = _intent("What is the average price of products in the Men department?")
+    misfit = pinned_column(intent, query, Result(1, False), CATALOG)
+    assert misfit.sql == "SELECT AVG(retail_price) AS price FROM raw_data.products WHERE department = 'Men'"
+    breakdown = _intent("What is the average price in each department?")
+    assert pinned_column(breakdown, query, Result(1, False), CATALOG) is None
+
+
+def test_a_grouping_the_answer_does_not_show_is_dropped_for_one_number() -> None:
+    query = _select("SELECT count(*) FROM raw_data.orders WHERE status <> 'Cancelled' GROUP BY order_id")
+    misfit = hidden_grouping(
+        _intent("How many orders were not cancelled?"), query, Result(900, False), CATALOG
+    )
+    assert misfit.sql == "SELECT COUNT(*) FROM raw_data.orders WHERE status <> 'Cancelled'"
+    shown = _select("SELECT status, count(*) FROM raw_data.orders GROUP BY status")
+    assert hidden_grouping(_intent("How many orders?"), shown, Result(5, False), CATALOG) is None
+
+
+def test_an_ordered_answer_is_cut_to_the_rows_asked_for() -> None:
+    query = _select(
+        "SELECT category, avg(retail_price) AS price FROM raw_data.products GROUP BY category "
+        "ORDER BY price DESC LIMIT 1000"
+    )
+    intent = _intent("Which category has the highest average retail price?")
+    misfit = row_limit(intent, query, Result(26, False), CATALOG)
+    assert misfit.sql.endswith("ORDER BY price DESC LIMIT 1")
+    assert row_limit(intent, query, Result(1, False), CATALOG) is None
+
+
+def test_an_unordered_answer_with_too_many_rows_is_for_the_model() -> None:
+    query = _select("SELECT order_date, max(gmv) FROM metrics.sales_daily_by_country GROUP BY order_date")
+    misfit = row_limit(
+        _intent("On which day did we have the highest GMV?"), query, Result(90, False), CATALOG
+    )
+    assert misfit.sql is None and "LIMIT 1" in misfit.reason
+
+
+def test_no_rows_or_only_nulls_is_empty() -> None:
+    query = _select("SELECT sum(gmv) FROM metrics.sales_daily_by_country")
+    intent = _intent("What is the GMV?")
+    assert empty_result(intent, query, Result.of(_rows(0)), CATALOG).kind == "empty"
+    assert "only NULLs" in empty_result(intent, query, Result.of(_rows(2, nulls=True)), CATALOG).reason
+    assert empty_result(intent, query, Result.of(_rows(1)), CATALOG) is None
+
+
+def test_many_rows_for_one_number_is_for_the_model() -> None:
+    query = _select("SELECT order_id FROM raw_data.orders WHERE status = 'Returned'")
+    intent = _intent("How many orders have been returned?")
+    assert many_rows_for_one_value(intent, query, Result(40, False), CATALOG).sql is None
+    assert many_rows_for_one_value(intent, query, Result(1, False), CATALOG) is None
+
+
+def test_a_breakdown_by_period_needs_a_period_column() -> None:
+    intent = _intent("How many orders were placed in each year?")
+    by_status = _select("SELECT status, count(*) FROM raw_data.orders GROUP BY status")
+    assert missing_period(intent, by_status, Result(5, False), CATALOG).kind == "missing-period"
+    for fits in (
+        "SELECT EXTRACT(YEAR FROM created_at) AS y, count(*) FROM raw_data.orders GROUP BY 1",
+        "SELECT date_trunc('year', created_at), count(*) FROM raw_data.orders GROUP BY 1",
+        "SELECT order_date, gmv FROM metrics.sales_daily_by_country",
+    ):
+        assert missing_period(intent, _select(fits), Result(5, False), CATALOG) is None
+
+
+def test_a_named_value_the_query_ignores_points_at_where_it_lives() -> None:
+    intent = _intent("What is the total GMV from customers in China?")
+    ignores = _select("SELECT sum(gmv) FROM metrics.sales_daily_by_country")
+    misfit = missing_value(intent, ignores, Result(1, False), CATALOG)
+    assert "'China' is a value of metrics.sales_daily_by_country.country" in misfit.reason
+    assert misfit.tables == (("metrics", "sales_daily_by_country"),)
+    uses = _select("SELECT sum(gmv) FROM metrics.sales_daily_by_country WHERE country = 'China'")
+    assert missing_value(intent, uses, Result(1, False), CATALOG) is None
+
+
+FITTING = [
+    (
+        "How many orders have been returned?",
+        "SELECT count(*) FROM raw_data.orders WHERE status = 'Returned'",
+        1,
+    ),
+    (
+        "What was the GMV in each month of 2024?",
+        "SELECT date_trunc('month', order_date) AS month, sum(gmv) FROM metrics.sales_daily_by_country "
+        "WHERE order_date >= DATE '2024-01-01' GROUP BY 1",
+        12,
+    ),
+    (
+        "Which category has the highest average retail price?",
+        "SELECT category, avg(retail_price) AS p FROM raw_data.products GROUP BY category "
+        "ORDER BY p DESC LIMIT 1",
+        1,
+    ),
+    (
+        "List the orders that were cancelled",
+        "SELECT order_id FROM raw_data.orders WHERE status = 'Cancelled'",
+        80,
+    ),
+    (
+        "What is the total GMV from customers in China?",
+        "SELECT sum(gmv) FROM metrics.sales_daily_by_country WHERE country = 'China'",
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "sql", "rows"), FITTING)
+def test_an_answer_that_fits_passes_every_check(question: str, sql: str, rows: int) -> None:
+    assert check_fit(question, sql, _rows(rows), CATALOG, KNOWLEDGE) is None
+
+
+def test_the_first_deterministic_fix_wins_and_model_only_misfits_are_told_together() -> None:
+    fixable = "SELECT count(*) FROM raw_data.orders WHERE created_at > now() - INTERVAL '7 days'"
+    misfit = check_fit("How many orders are there?", fixable, _rows(1), CATALOG, KNOWLEDGE)
+    assert misfit.kind == "unasked-period" and misfit.sql == "SELECT COUNT(*) FROM raw_data.orders"
+    for_the_model = "SELECT order_date, gmv FROM metrics.sales_daily_by_country"
+    misfit = check_fit("What is the total GMV in China?", for_the_model, _rows(30), CATALOG, KNOWLEDGE)
+    assert misfit.sql is None and misfit.kind == "one-value"
+    assert "one number" in misfit.reason and "'China'" in misfit.reason
+    assert misfit.tables == (("metrics", "sales_daily_by_country"),)
+
+
+def test_sql_that_is_not_one_select_is_not_judged() -> None:
+    union = "SELECT 1 UNION SELECT 2"
+    assert check_fit("How many orders are there?", union, _rows(2), CATALOG, KNOWLEDGE) is None
