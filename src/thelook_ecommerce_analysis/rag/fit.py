@@ -25,6 +25,7 @@ from sqlglot import exp
 
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey
 from thelook_ecommerce_analysis.rag.knowledge import ColumnKey, Knowledge
+from thelook_ecommerce_analysis.rag.repair import is_temporal, select_tables
 
 DIALECT = "postgres"
 
@@ -185,26 +186,6 @@ def _named_values(text: str, values: Mapping[ColumnKey, tuple[str, ...]]) -> tup
 # -- what the query does --------------------------------------------------------------------------
 
 
-def _tables(select: exp.Select, catalog: Catalog) -> dict[str, TableKey]:
-    """alias (or name) -> catalog table, for the tables this SELECT reads directly."""
-    mapping = {}
-    for table in select.find_all(exp.Table):
-        if table.find_ancestor(exp.Select) is select and (
-            key := catalog.resolve_table(table.name, table.db or None)
-        ):
-            mapping[table.alias_or_name] = key
-    return mapping
-
-
-def _is_temporal(column: exp.Column, tables: dict[str, TableKey], catalog: Catalog) -> bool:
-    keys = [tables[column.table]] if column.table in tables else list(tables.values())
-    return any(
-        candidate.name == column.name and (candidate.type == "date" or "timestamp" in candidate.type)
-        for key in keys
-        for candidate in catalog.columns_of(key)
-    )
-
-
 def _is_period_filter(condition: exp.Expression, tables: dict[str, TableKey], catalog: Catalog) -> bool:
     """A comparison of a date or timestamp column with constants: `created_at >= now() - INTERVAL ...`,
     `EXTRACT(YEAR FROM created_at) = 2024`, `order_date BETWEEN ... AND ...`."""
@@ -220,7 +201,7 @@ def _is_period_filter(condition: exp.Expression, tables: dict[str, TableKey], ca
     ]
     with_columns = [side for side in sides if side is not None and list(side.find_all(exp.Column))]
     return len(with_columns) == 1 and any(
-        _is_temporal(column, tables, catalog) for column in with_columns[0].find_all(exp.Column)
+        is_temporal(column, catalog, tables) for column in with_columns[0].find_all(exp.Column)
     )
 
 
@@ -273,7 +254,7 @@ def unasked_period(intent: Intent, query: exp.Select, result: Result, catalog: C
         where = select.args.get("where")
         if where is None:
             continue
-        tables = _tables(select, catalog)
+        tables = select_tables(select, catalog)
         conditions = _conjuncts(where.this)
         kept = [condition for condition in conditions if not _is_period_filter(condition, tables, catalog)]
         if len(kept) < len(conditions):
@@ -383,13 +364,13 @@ def missing_period(intent: Intent, query: exp.Select, result: Result, catalog: C
     """'Each year' / 'monthly' wants a period column in the answer."""
     if intent.period_unit is None:
         return None
-    tables = _tables(query, catalog)
+    tables = select_tables(query, catalog)
     for output in query.expressions:
         functions = {node.sql_name().lower() for node in output.find_all(exp.Func)}
         functions |= {node.name.lower() for node in output.find_all(exp.Anonymous)}
         if functions & _PERIOD_FUNCTIONS:
             return None
-        if any(_is_temporal(column, tables, catalog) for column in output.find_all(exp.Column)):
+        if any(is_temporal(column, catalog, tables) for column in output.find_all(exp.Column)):
             return None
         if any(
             unit in output.alias_or_name.lower()

@@ -54,7 +54,8 @@ _DATE_PARTS = {"YEAR": "YEAR", "MONTH": "MONTH", "DAY": "DAY", "DAYOFMONTH": "DA
                "QUARTER": "QUARTER", "WEEK": "WEEK", "DAYOFWEEK": "DOW"}  # fmt: skip
 
 
-def _is_temporal(node: exp.Expression, catalog: Catalog, tables: dict[str, TableKey]) -> bool:
+def is_temporal(node: exp.Expression, catalog: Catalog, tables: dict[str, TableKey]) -> bool:
+    """Is `node` a date or timestamp column of one of `tables` (alias -> table)?"""
     if not isinstance(node, exp.Column):
         return False
     candidates = [tables[node.table]] if node.table in tables else list(tables.values())
@@ -92,7 +93,7 @@ def rewrite_mysql_habits(
                     translated = translated.replace(code, replacement)
                 notes.append(f"DATE_FORMAT(x, '{pattern.this}') -> to_char(x, '{translated}')")
                 return exp.func("to_char", value.copy(), exp.Literal.string(translated))
-        if isinstance(node, exp.Like) and _is_temporal(node.this, catalog, tables):
+        if isinstance(node, exp.Like) and is_temporal(node.this, catalog, tables):
             notes.append(f"{node.this.sql(DIALECT)} LIKE ... compared as text")
             text = exp.func("to_char", node.this.copy(), exp.Literal.string("YYYY-MM-DD HH24:MI:SS"))
             return exp.Like(this=text, expression=node.expression.copy())
@@ -222,7 +223,7 @@ class _Hop:
     column: str
 
 
-def _select_tables(select: exp.Select, catalog: Catalog) -> dict[str, TableKey]:
+def select_tables(select: exp.Select, catalog: Catalog) -> dict[str, TableKey]:
     """alias -> catalog table for the tables this SELECT itself reads (its FROM and JOINs): a join added to
     it can refer to these and to no table of an inner or outer query."""
     mapping: dict[str, TableKey] = {}
@@ -269,7 +270,7 @@ def _join_column(column: exp.Column, read: set[TableKey], aliases: set[str], cat
     select = column.find_ancestor(exp.Select)
     if select is None:
         return None
-    sources = _select_tables(select, catalog)
+    sources = select_tables(select, catalog)
     if column.table and column.table not in sources:
         return None
     hop = _hop_for(column, sources, read, catalog)
