@@ -10,7 +10,7 @@ import yaml
 
 from tests.conftest import REPO_ROOT
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.rag.evaluate import load_questions, result_signature
+from thelook_ecommerce_analysis.rag.evaluate import holds_gold_columns, load_questions, result_signature
 
 DEV_SET = REPO_ROOT / "evaluation" / "dev_set.yml"
 
@@ -39,6 +39,18 @@ def test_result_comparison_ignores_column_order_and_rounds_floats() -> None:
     assert result_signature([(1, "a", 2.004)]) == result_signature([("a", 2.0, 1)])
     assert result_signature([(1, "a")]) != result_signature([(1, "b")])
     assert result_signature([(1,), (1,)]) != result_signature([(1,)])
+
+
+def test_an_answer_holds_the_gold_columns_when_it_shows_each_of_them_plus_others() -> None:
+    gold = [("Jeans", 120.0), ("Tops", 80.0)]
+    assert holds_gold_columns([("Levi's", "Jeans", 120.004), ("Gap", "Tops", 80.0)], gold)
+    assert holds_gold_columns([("Tops", 80.0), ("Jeans", 120.0)], gold), "row order is free"
+    assert not holds_gold_columns([("Jeans",), ("Tops",)], gold), "a gold column is missing"
+    assert not holds_gold_columns([("Jeans", 120.0)], gold), "a row is missing"
+    assert not holds_gold_columns([("Jeans", 120.0), ("Tops", 81.0)], gold)
+    assert not holds_gold_columns([(120.0, 1), (80.0, 2)], [(120.0, 120.0), (80.0, 80.0)]), (
+        "one column, twice"
+    )
 
 
 def test_a_malformed_questions_file_gives_one_clear_error(tmp_path) -> None:

@@ -2,7 +2,10 @@
 
 A question is answered when its final result holds the same multiset of rows as the gold query's:
 column order and names ignored, numbers rounded to 2 decimals. The report also says how good the first
-attempt alone was and which mechanism (a repair kind, or an LLM retry) rescued each first-attempt miss.
+attempt alone was and which mechanism (a repair kind, a fit fix, or an LLM retry) rescued each
+first-attempt miss. Beside this strict score it gives Spider 2.0's laxer one, which also accepts an
+answer that shows every gold column plus others (the brand beside the 5 priciest products' names and
+prices): a person reading the answer would call it right, the strict score does not.
 """
 
 from __future__ import annotations
@@ -66,6 +69,25 @@ def result_signature(rows: Iterable[Iterable[Any]]) -> Counter:
     )
 
 
+def holds_gold_columns(rows: list[Iterable[Any]], gold_rows: list[Iterable[Any]]) -> bool:
+    """Spider 2.0's comparison: as many rows, and every gold column's values (in any row order) equal to
+    those of a distinct answer column."""
+    if len(rows) != len(gold_rows):
+        return False
+    if not gold_rows:
+        return True
+    columns = [_sorted_column(column) for column in zip(*rows, strict=True)]
+    for gold_column in map(_sorted_column, zip(*gold_rows, strict=True)):
+        if gold_column not in columns:
+            return False
+        columns.remove(gold_column)
+    return True
+
+
+def _sorted_column(values: Iterable[Any]) -> list[Any]:
+    return sorted((_normalised(value) for value in values), key=lambda item: (str(type(item)), str(item)))
+
+
 def run_query(connection: psycopg.Connection, sql: str) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, prepare=True)
@@ -77,6 +99,7 @@ class QuestionOutcome:
     question: EvalQuestion
     answer: Answer
     matched: bool
+    holds_gold: bool
     first_matched: bool
     rescued_by: str | None
     llm_calls: int
@@ -89,6 +112,7 @@ class QuestionOutcome:
             "gold_sql": self.question.sql,
             "sql": self.answer.sql,
             "matched": self.matched,
+            "holds_gold_columns": self.holds_gold,
             "first_attempt_matched": self.first_matched,
             "rescued_by": self.rescued_by,
             "llm_calls": self.llm_calls,
@@ -105,6 +129,10 @@ class EvalReport:
     @property
     def accuracy(self) -> float:
         return sum(outcome.matched for outcome in self.outcomes) / max(len(self.outcomes), 1)
+
+    @property
+    def holds_gold_accuracy(self) -> float:
+        return sum(outcome.holds_gold for outcome in self.outcomes) / max(len(self.outcomes), 1)
 
     @property
     def first_attempt_accuracy(self) -> float:
@@ -127,6 +155,7 @@ class EvalReport:
         return {
             "questions": len(self.outcomes),
             "execution_accuracy": round(self.accuracy, 3),
+            "holds_gold_columns_accuracy": round(self.holds_gold_accuracy, 3),
             "first_attempt_accuracy": round(self.first_attempt_accuracy, 3),
             "first_attempt_misses": first_misses,
             "rescued": dict(self.rescues),
@@ -167,9 +196,10 @@ def evaluate(
     with connect(engine.reader_url, autocommit=True) as connection:
         for question in questions:
             try:
-                gold = result_signature(run_query(connection, question.sql))
+                gold_rows = run_query(connection, question.sql)
             except psycopg.Error as error:
                 raise ThelookError(f"gold SQL of {question.id!r} fails: {str(error).strip()}") from None
+            gold = result_signature(gold_rows)
             answer = engine.ask(question.question)
             matched = answer.ok and result_signature(answer.rows()) == gold
             first_matched = _first_matches(connection, engine, answer, gold, matched)
@@ -181,6 +211,7 @@ def evaluate(
                 question=question,
                 answer=answer,
                 matched=matched,
+                holds_gold=matched or (answer.ok and holds_gold_columns(answer.rows(), gold_rows)),
                 first_matched=first_matched,
                 rescued_by=rescued_by,
                 llm_calls=sum(1 for a in answer.attempts if a.source.startswith("llm")),

@@ -55,6 +55,7 @@ def render_report(report: EvalReport) -> str:
     lines = [
         f"questions:               {summary['questions']}",
         f"execution accuracy:      {summary['execution_accuracy']:.1%}",
+        f"  holding gold columns:  {summary['holds_gold_columns_accuracy']:.1%} (Spider 2.0's laxer score)",
         f"first-attempt accuracy:  {summary['first_attempt_accuracy']:.1%}",
         f"rescued first misses:    {summary['rescued'] or 'none'} "
         f"(of {summary['first_attempt_misses']} first-attempt misses)",
