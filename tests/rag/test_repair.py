@@ -10,6 +10,7 @@ from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge
 from thelook_ecommerce_analysis.rag.repair import (
     closest_value,
+    drop_aggregates_from_grouping,
     fix_literals,
     fix_unknown_columns,
     fix_unknown_tables,
@@ -17,6 +18,8 @@ from thelook_ecommerce_analysis.rag.repair import (
     repair_sql,
     rewrite_backticks,
     rewrite_mysql_habits,
+    swap_to_named_table,
+    swap_to_table_with_columns,
 )
 
 
@@ -40,6 +43,8 @@ TABLES = {
         id="bigint", product_id="bigint", product_category="text", sold_at=TIMESTAMP
     ),
     ("metrics", "sales_daily"): _columns(order_date="date", gmv="numeric", orders="bigint"),
+    ("metrics", "sales_daily_by_country"): _columns(order_date="date", country="text", gmv="numeric"),
+    ("metrics", "signups_monthly"): _columns(signup_month="date", users="bigint"),
 }
 CATALOG = Catalog(tables=TABLES, join_keys=infer_join_keys(TABLES))
 KNOWLEDGE = Knowledge(
@@ -67,7 +72,16 @@ def _tree(sql: str):
 @pytest.mark.parametrize("sql", VALID_QUERIES)
 def test_a_valid_query_passes_every_repair_unchanged(sql: str) -> None:
     tree = _tree(sql)
-    for step in (rewrite_mysql_habits, fix_unknown_tables, fix_unknown_columns, fix_literals):
+    steps = (
+        rewrite_mysql_habits,
+        fix_unknown_tables,
+        swap_to_named_table,
+        fix_unknown_columns,
+        swap_to_table_with_columns,
+        drop_aggregates_from_grouping,
+        fix_literals,
+    )
+    for step in steps:
         assert step(tree, CATALOG, KNOWLEDGE) is None, step.__name__
     assert repair_sql(sql, CATALOG, KNOWLEDGE) == []
     assert repair_literals(sql, CATALOG, KNOWLEDGE) is None
@@ -328,3 +342,65 @@ def test_a_date_like_name_is_not_guessed_through_a_join() -> None:
     }
     catalog = Catalog(tables=tables, join_keys=infer_join_keys(tables))
     assert fix_unknown_columns(_tree("SELECT order_date FROM raw_data.orders"), catalog, KNOWLEDGE) is None
+
+
+def test_a_table_named_in_a_qualifier_replaces_the_one_in_from() -> None:
+    sql = "SELECT EXTRACT(YEAR FROM created_at) AS y, count(users.id) FROM metrics.signups_monthly GROUP BY y"
+    repaired, notes = swap_to_named_table(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT EXTRACT(YEAR FROM created_at) AS y, COUNT(users.id) FROM raw_data.users GROUP BY y"
+    )
+    assert notes == ["metrics.signups_monthly -> raw_data.users (it has created_at, id)"]
+    assert guard_sql(repaired.sql(dialect="postgres"), CATALOG, max_rows=1000).ok
+
+
+def test_the_named_table_must_hold_every_column_the_query_asks_of_its_table() -> None:
+    sql = "SELECT signup_month, count(users.id) FROM metrics.signups_monthly GROUP BY 1"
+    assert swap_to_named_table(_tree(sql), CATALOG, KNOWLEDGE) is None
+
+
+def test_a_one_table_query_moves_to_the_only_table_with_all_its_columns() -> None:
+    sql = "SELECT sum(gmv) AS gmv FROM metrics.sales_daily WHERE country = 'China'"
+    repaired, _ = swap_to_table_with_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT SUM(gmv) AS gmv FROM metrics.sales_daily_by_country WHERE country = 'China'"
+    )
+    aliased = "SELECT sum(s.gmv) FROM metrics.sales_daily AS s WHERE s.country = 'China'"
+    repaired, _ = swap_to_table_with_columns(_tree(aliased), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT SUM(s.gmv) FROM metrics.sales_daily_by_country AS s WHERE s.country = 'China'"
+    )
+
+
+def test_no_swap_when_several_tables_or_none_hold_the_columns_or_the_query_joins() -> None:
+    several = "SELECT created_at FROM metrics.sales_daily"  # orders and users both have it
+    none = "SELECT revenue FROM metrics.sales_daily"
+    joined = (
+        "SELECT sum(s.gmv) FROM metrics.sales_daily AS s JOIN metrics.signups_monthly AS m "
+        "ON m.signup_month = s.order_date WHERE country = 'China'"
+    )
+    for sql in (several, none, joined):
+        assert swap_to_table_with_columns(_tree(sql), CATALOG, KNOWLEDGE) is None, sql
+
+
+def test_an_aggregate_in_group_by_is_dropped_by_position_or_alias() -> None:
+    by_position = "SELECT sum(sale_price) AS total FROM raw_data.order_items GROUP BY 1 ORDER BY 1"
+    repaired, notes = drop_aggregates_from_grouping(_tree(by_position), CATALOG, KNOWLEDGE)
+    assert (
+        repaired.sql(dialect="postgres")
+        == "SELECT SUM(sale_price) AS total FROM raw_data.order_items ORDER BY 1"
+    )
+    assert notes == ["GROUP BY 1 dropped"]
+    by_alias = (
+        "SELECT product_id, sum(sale_price) AS total FROM raw_data.order_items GROUP BY product_id, total"
+    )
+    repaired, _ = drop_aggregates_from_grouping(_tree(by_alias), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres").endswith("GROUP BY product_id")
+
+
+def test_a_name_merely_containing_a_date_word_is_not_date_like() -> None:
+    sql = "SELECT lifetime_gmv FROM metrics.signups_monthly"
+    assert fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE) is None
+    dated = "SELECT created_at FROM metrics.signups_monthly"
+    repaired, _ = fix_unknown_columns(_tree(dated), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == "SELECT signup_month FROM metrics.signups_monthly"

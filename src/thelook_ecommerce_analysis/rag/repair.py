@@ -308,7 +308,8 @@ def _fresh_alias(name: str, taken: set[str]) -> str:
     return alias
 
 
-_DATE_WORDS = ("date", "day", "time", "created", "month", "year", "_at")
+_DATE_WORDS = {"date", "day", "time", "created", "month", "year", "at"}
+"""Words (whole parts of a snake_case name) that make a name date-like: `created_at`, not `lifetime_gmv`."""
 
 
 def _real_column_for(name: str, table: TableKey, catalog: Catalog, *, dates: bool = True) -> str | None:
@@ -329,7 +330,7 @@ def _real_column_for(name: str, table: TableKey, catalog: Catalog, *, dates: boo
     if len(suffixed) == 1:
         return suffixed[0]
     date_columns = [column.name for column in columns if column.type == "date" or "timestamp" in column.type]
-    if dates and len(date_columns) == 1 and any(word in name.lower() for word in _DATE_WORDS):
+    if dates and len(date_columns) == 1 and _DATE_WORDS & set(name.lower().split("_")):
         return date_columns[0]
     return None
 
@@ -387,10 +388,114 @@ def fix_literals(
     return (repaired, notes) if notes else None
 
 
+def swap_to_named_table(
+    tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
+) -> tuple[exp.Expression, list[str]] | None:
+    """`SELECT count(users.id) FROM metrics.acquisition_source_monthly`: a column qualified by a real table
+    the query does not read, which holds every column the query asks of its one table. The model named the
+    table it meant in the qualifier and wrote another in FROM: read the named one."""
+    return _swap_tables(tree, catalog, named_only=True)
+
+
+def swap_to_table_with_columns(
+    tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
+) -> tuple[exp.Expression, list[str]] | None:
+    """A one-table query whose table lacks columns it uses, when exactly one other table (in the same
+    schema, else anywhere) holds all of them: `SELECT sum(gmv) FROM metrics.buyers_new_vs_returning_monthly
+    WHERE country = 'China'` -> metrics.sales_daily_by_country. Tried after the column repairs, so a typo
+    or a join is preferred to a different table."""
+    return _swap_tables(tree, catalog, named_only=False)
+
+
+def _swap_tables(tree: exp.Expression, catalog: Catalog, *, named_only: bool):
+    repaired = tree.copy()
+    defined = _defined_names(repaired)
+    notes: list[str] = []
+    for select in list(repaired.find_all(exp.Select)):
+        tables = select_tables(select, catalog)
+        source = select.args.get("from_")
+        if len(tables) != 1 or select.args.get("joins") or source is None:
+            continue
+        if not isinstance(source.this, exp.Table):
+            continue
+        alias, key = next(iter(tables.items()))
+        columns = [c for c in select.find_all(exp.Column) if c.find_ancestor(exp.Select) is select]
+        columns = [c for c in columns if not isinstance(c.this, exp.Star)]
+        named = {
+            resolved
+            for column in columns
+            if column.table
+            and column.table != alias
+            and (resolved := catalog.resolve_table(column.table)) is not None
+        }
+        mine = [c for c in columns if c.table in ("", alias) or catalog.resolve_table(c.table) in named]
+        needed = {column.name for column in mine if column.table or column.name not in defined}
+        if not needed or needed <= set(catalog.column_names(key)) or (named_only and not named):
+            continue
+        holders = [
+            table
+            for table in catalog.tables
+            if table != key
+            and table[0] != "embeddings"
+            and not table[1].startswith("etl_")
+            and needed <= set(catalog.column_names(table))
+        ]
+        chosen = (
+            _one_of([table for table in holders if table in named])
+            if named_only
+            else (_one_of([table for table in holders if table[0] == key[0]]) or _one_of(holders))
+        )
+        if chosen is None:
+            continue
+        new_name = source.this.alias or chosen[1]
+        source.this.replace(exp.table_(chosen[1], db=chosen[0], alias=source.this.alias or None))
+        for column in mine:
+            if column.table:
+                column.set("table", exp.to_identifier(new_name))
+        notes.append(f"{key[0]}.{key[1]} -> {chosen[0]}.{chosen[1]} (it has {', '.join(sorted(needed))})")
+    return (repaired, notes) if notes else None
+
+
+def _one_of(tables: list[TableKey]) -> TableKey | None:
+    return tables[0] if len(tables) == 1 else None
+
+
+def drop_aggregates_from_grouping(
+    tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
+) -> tuple[exp.Expression, list[str]] | None:
+    """`SELECT sum(x) AS total ... GROUP BY 1` (or `GROUP BY total`): PostgreSQL refuses an aggregate in
+    GROUP BY; grouping by what is being added up never meant anything, so that item goes."""
+    repaired = tree.copy()
+    notes: list[str] = []
+    for select in list(repaired.find_all(exp.Select)):
+        group = select.args.get("group")
+        if group is None:
+            continue
+        kept = [item for item in group.expressions if not _groups_an_aggregate(item, select.expressions)]
+        if len(kept) == len(group.expressions):
+            continue
+        notes.append(
+            f"GROUP BY {', '.join(i.sql(DIALECT) for i in group.expressions if i not in kept)} dropped"
+        )
+        select.set("group", exp.Group(expressions=kept) if kept else None)
+    return (repaired, notes) if notes else None
+
+
+def _groups_an_aggregate(item: exp.Expression, outputs: list[exp.Expression]) -> bool:
+    """Is this GROUP BY item a position or an alias of an output that aggregates?"""
+    if isinstance(item, exp.Literal) and item.is_int and 1 <= int(item.this) <= len(outputs):
+        return outputs[int(item.this) - 1].find(exp.AggFunc) is not None
+    aggregates = {output.alias for output in outputs if output.alias and output.find(exp.AggFunc)}
+    return isinstance(item, exp.Column) and not item.table and item.name in aggregates
+
+
 STEPS: tuple[tuple[str, RepairStep], ...] = (
     ("dialect", rewrite_mysql_habits),
     ("table", fix_unknown_tables),
+    ("swap-table", swap_to_named_table),
     ("column", fix_unknown_columns),
+    ("swap-table", swap_to_table_with_columns),
+    ("grouping", drop_aggregates_from_grouping),
 )
 
 
