@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 
 import psycopg
+import pyarrow as pa
 import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
 from thelook_ecommerce_analysis.errors import ThelookError
+from thelook_ecommerce_analysis.rag.catalog import load_catalog
 from thelook_ecommerce_analysis.rag.evaluate import holds_gold_columns, load_questions, result_signature
+from thelook_ecommerce_analysis.rag.fit import check_fit
+from thelook_ecommerce_analysis.rag.guard import guard_sql
+from thelook_ecommerce_analysis.rag.knowledge import load_knowledge
 
 DEV_SET = REPO_ROOT / "evaluation" / "dev_set.yml"
 
@@ -58,3 +63,28 @@ def test_a_malformed_questions_file_gives_one_clear_error(tmp_path) -> None:
     broken.write_text("- id: x\n  question: only a question\n")
     with pytest.raises(ThelookError, match="entry 1 needs id, question and sql"):
         load_questions(broken)
+
+
+def test_every_right_answer_we_ship_fits_its_own_question(loaded_db) -> None:
+    """The fit checks' false-positive test: each curated example's SQL and each dev-set gold query answer
+    their questions by construction, so no check may call them a misfit (an empty result on the small
+    test data excepted, which is the data's doing, not the query's)."""
+    examples = yaml.safe_load((REPO_ROOT / "conf" / "base" / "examples.yml").read_text())["examples"]
+    answers = [(example["question"], example["sql"]) for example in examples]
+    answers += [(question.question, question.sql) for question in load_questions(DEV_SET)]
+    with psycopg.connect(loaded_db.reader, autocommit=True) as connection:
+        catalog = load_catalog(connection)
+        knowledge = load_knowledge(connection, catalog)
+        misfits = []
+        for question, sql in answers:
+            checked = guard_sql(sql, catalog).sql
+            cursor = connection.execute(checked)
+            rows = cursor.fetchall()
+            table = pa.table(
+                {f"c{i}": pa.array([row[i] for row in rows]) for i in range(len(cursor.description))}
+            )
+            misfit = check_fit(question, checked, table, catalog, knowledge)
+            if misfit is not None and misfit.kind != "empty":
+                misfits.append(f"{question} -> {misfit.kind}: {misfit.reason}")
+    assert len(answers) > 100
+    assert misfits == []

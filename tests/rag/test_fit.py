@@ -91,6 +91,8 @@ def test_a_period_is_named_only_by_words_that_filter(question: str, names_period
         ("Which 3 products brought in the most GMV?", 3),
         ("Show the top ten brands by margin", 10),
         ("Which categories have the highest return rates?", None),  # plural: how many is open
+        ("Which product categories sold the most items?", None),
+        ("How many orders were placed per day in the last 30 days?", None),  # a period, not 30 rows
         ("Which product sold at least 10 units?", None),  # 'at least' is no superlative
         ("How many orders were placed?", None),
     ],
@@ -218,6 +220,12 @@ def test_a_breakdown_by_period_needs_a_period_column() -> None:
         "SELECT order_date, gmv FROM metrics.sales_daily_by_country",
     ):
         assert missing_period(intent, _select(fits), Result(5, False), CATALOG) is None
+
+
+def test_a_named_value_shown_as_a_group_is_used() -> None:
+    intent = _intent("What is the GMV of China compared with Spain?")
+    grouped = _select("SELECT country, sum(gmv) FROM metrics.sales_daily_by_country GROUP BY country")
+    assert missing_value(intent, grouped, Result(3, False), CATALOG) is None
 
 
 def test_a_named_value_the_query_ignores_points_at_where_it_lives() -> None:

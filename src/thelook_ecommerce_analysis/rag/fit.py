@@ -60,19 +60,21 @@ _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "fifty": 50, "hundred": 100,
 }  # fmt: skip
+_UNITS = r"seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?"
 _NUMBER = rf"(\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})"
 _SUPERLATIVE = (
     r"(?:highest|lowest|most|least|largest|biggest|smallest|fewest|best|worst|fastest|slowest|cheapest|"
     r"priciest|greatest|longest|shortest|oldest|youngest|newest|top|bottom|maximum|minimum)"
 )
 _TOP_N = (
-    re.compile(rf"\b(?:top|bottom|first|last)\s+{_NUMBER}\b", re.IGNORECASE),
+    # 'last 30 days' is a period, not the last 30 rows
+    re.compile(rf"\b(?:top|bottom|first|last)\s+{_NUMBER}\b(?!\s+(?:{_UNITS})\b)", re.IGNORECASE),
     re.compile(
         rf"\b{_NUMBER}\s+(?:\w+\s+){{0,3}}?(?:with|by|that|who|which)?\s*(?:the\s+)?{_SUPERLATIVE}\b", re.I
     ),
 )
-_SINGULAR_SUBJECT = re.compile(
-    r"^(?:(?:on|in|at|for|from|during|to)\s+)?(?:which|what|who)\s+(\w+)", re.IGNORECASE
+_SUBJECT = re.compile(
+    r"^(?:(?:on|in|at|for|from|during|to)\s+)?(?:which|what|who)\s+(\w+)(?:\s+(\w+))?", re.IGNORECASE
 )
 _PLURAL_VERBS = {"are", "were", "have", "do"}
 _SINGULAR_VERBS = {"is", "was", "has", "had", "did", "does", "'s"}
@@ -143,14 +145,14 @@ def _row_limit(text: str) -> int | None:
             return number if number > 0 else None
     if not re.search(rf"\b{_SUPERLATIVE}\b", _NOT_SUPERLATIVE.sub(" ", text), re.IGNORECASE):
         return None
-    subject = _SINGULAR_SUBJECT.search(text)
+    subject = _SUBJECT.search(text)
     if subject is None:
         return None
-    word = subject.group(1).lower()
-    if word in _PLURAL_VERBS or (
-        word not in _SINGULAR_VERBS and word.endswith("s") and not word.endswith("ss")
-    ):
-        return None
+    for word in (word.lower() for word in subject.groups() if word):
+        if word in _SINGULAR_VERBS:
+            return 1
+        if word in _PLURAL_VERBS or (word.endswith("s") and not word.endswith("ss")):
+            return None  # 'which product categories sold the most' may name several
     return 1
 
 
@@ -386,9 +388,16 @@ def missing_period(intent: Intent, query: exp.Select, result: Result, catalog: C
 
 
 def missing_value(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
-    """A value the question names ('China') that the query never uses."""
+    """A value the question names ('China') that the query neither filters on nor shows: a query that
+    groups by the column holding it ('Women compared with Men' by department) uses it too."""
     used = {literal.this.lower() for literal in query.find_all(exp.Literal) if literal.is_string}
-    missing = [named for named in intent.named_values if named.value.lower() not in used]
+    columns = {column.name for column in query.find_all(exp.Column)}
+    missing = [
+        named
+        for named in intent.named_values
+        if named.value.lower() not in used
+        and not any(held.rsplit(".", 1)[1] in columns for held in named.columns)
+    ]
     if not missing:
         return None
     where = "; ".join(f"'{named.value}' is a value of {', '.join(named.columns)}" for named in missing)
