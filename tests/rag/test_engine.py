@@ -207,7 +207,7 @@ def test_a_named_value_the_query_ignores_brings_the_table_that_holds_it(engine_f
     uses = f"SELECT sum(gmv) AS gmv FROM metrics.sales_daily_by_country WHERE country = '{country}'"
     engine, script = engine_for(Script([sql_block(ignores), sql_block(uses)]))
     answer = engine.ask(f"What is the total GMV from customers in {country}?")
-    assert answer.ok and answer.sql.startswith(uses)
+    assert answer.ok and f"metrics.sales_daily_by_country WHERE country = '{country}'" in answer.sql
     assert answer.attempts[0].misfit == "missing-value"
     retry_system = script.requests[1]["messages"][0]["content"]
     assert "metrics.sales_daily_by_country" in retry_system
