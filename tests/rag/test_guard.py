@@ -193,6 +193,11 @@ def test_cte_names_that_shadow_tables_stay_ctes(catalog: Catalog) -> None:
             'unknown column "created" in raw_data.orders or raw_data.users; did you mean created_at',
             None,
         ),
+        (
+            "SELECT created_at FROM orders o JOIN users u ON u.id = o.user_id",
+            'ambiguous column "created_at": raw_data.orders and raw_data.users both have it',
+            None,
+        ),
         ("SELECT * FROM order_item", 'unknown table "order_item"; did you mean raw_data.order_items?', None),
         (
             "SELECT * FROM raw_data.daily_sales",

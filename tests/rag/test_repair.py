@@ -404,3 +404,19 @@ def test_a_name_merely_containing_a_date_word_is_not_date_like() -> None:
     dated = "SELECT created_at FROM metrics.signups_monthly"
     repaired, _ = fix_unknown_columns(_tree(dated), CATALOG, KNOWLEDGE)
     assert repaired.sql(dialect="postgres") == "SELECT signup_month FROM metrics.signups_monthly"
+
+
+def test_an_ambiguous_column_takes_the_first_table_that_has_it() -> None:
+    sql = (
+        "SELECT created_at, count(*) FROM raw_data.orders AS o JOIN raw_data.users AS u ON u.id = o.user_id "
+        "GROUP BY 1"
+    )
+    repaired, notes = fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres").startswith("SELECT o.created_at, COUNT(*)")
+    assert notes == ["created_at -> o.created_at (ambiguous: in o, u)"]
+    assert guard_sql(repaired.sql(dialect="postgres"), CATALOG, max_rows=1000).ok
+
+
+def test_a_column_merged_by_using_is_not_ambiguous() -> None:
+    sql = "SELECT order_id, sale_price FROM raw_data.orders JOIN raw_data.order_items USING (order_id)"
+    assert fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE) is None

@@ -463,7 +463,14 @@ def explain_column_error(query: exp.Query, catalog: Catalog, message: str) -> Gu
             if column_alias
             else [source for _, source in scope.selected_sources.values()]
         )
-        return unknown_column(name, [source_columns(source, catalog) for source in sources if source])
+        listed = [source_columns(source, catalog) for source in sources if source]
+        holders = [label for label, columns in listed if name in columns]
+        if not column_alias and len(holders) > 1:
+            return GuardRejectionError(
+                f'ambiguous column "{name}": {" and ".join(holders)} both have it; '
+                "qualify it with the alias of the table meant"
+            )
+        return unknown_column(name, listed)
     return GuardRejectionError(f'unknown column "{name}"')
 
 

@@ -190,6 +190,9 @@ def fix_unknown_columns(
                 )
                 column.set("table", exp.to_identifier(holders[0]))
             continue
+        if not column.table and (note := _qualify_ambiguous(column, catalog)):
+            notes.append(note)
+            continue
         searched = [own] if own else list(tables.values())
         if any(column.name in catalog.column_names(key) for key in searched):
             continue
@@ -210,6 +213,29 @@ def fix_unknown_columns(
             if note := _join_column(column, set(tables.values()), aliases, catalog):
                 notes.append(note)
     return (repaired, notes) if notes else None
+
+
+def _qualify_ambiguous(column: exp.Column, catalog: Catalog) -> str | None:
+    """An unqualified column that two tables of its SELECT both have is ambiguous to PostgreSQL; the model
+    did not care which, and joined tables mostly agree on shared columns: the first table's is taken."""
+    select = column.find_ancestor(exp.Select)
+    if select is None:
+        return None
+    local = select_tables(select, catalog)
+    holders = [alias for alias, key in local.items() if column.name in catalog.column_names(key)]
+    merged = {
+        identifier.name
+        for join in select.args.get("joins") or []
+        for identifier in join.args.get("using") or []
+    }
+    if (
+        len(holders) < 2
+        or column.name in merged
+        or any(join.args.get("kind") == "NATURAL" for join in select.args.get("joins") or [])
+    ):
+        return None
+    column.set("table", exp.to_identifier(holders[0]))
+    return f"{column.name} -> {holders[0]}.{column.name} (ambiguous: in {', '.join(holders)})"
 
 
 @dataclass(frozen=True)
