@@ -77,7 +77,7 @@ _SUBJECT = re.compile(
     r"^(?:(?:on|in|at|for|from|during|to)\s+)?(?:which|what|who)\s+(\w+)(?:\s+(\w+))?", re.IGNORECASE
 )
 _PLURAL_VERBS = {"are", "were", "have", "do"}
-_SINGULAR_VERBS = {"is", "was", "has", "had", "did", "does", "'s"}
+_SINGULAR_VERBS = {"is", "was", "has", "had", "did", "does"}
 _ONE_VALUE = re.compile(
     r"^(?:how many|how much|what(?:'s| is| was)?\s+(?:the\s+|our\s+)?(?:total|overall|average|mean|median|"
     r"number|count|sum|share|percentage|proportion|rate|ratio|fraction|amount)\b|what (?:share|percentage|"
