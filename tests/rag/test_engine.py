@@ -212,3 +212,13 @@ def test_a_named_value_the_query_ignores_brings_the_table_that_holds_it(engine_f
     retry_system = script.requests[1]["messages"][0]["content"]
     assert "metrics.sales_daily_by_country" in retry_system
     assert f"'{country}' is a value of" in script.requests[1]["messages"][-1]["content"]
+
+
+def test_only_nulls_count_as_empty_and_the_answer_says_so(engine_for) -> None:
+    nulls = "SELECT sum(sale_price) AS total FROM raw_data.order_items WHERE id < 0"
+    engine, script = engine_for(Script([sql_block(nulls)]))
+    answer = engine.ask("What is the total sale price of the items with a negative id?")
+    assert answer.ok and answer.rows() == [[None]]
+    assert answer.notice == "The query ran but returned only NULLs."
+    assert len(script.requests) == 2
+    assert "only NULLs" in script.requests[1]["messages"][-1]["content"]
