@@ -13,7 +13,7 @@ from tests.conftest import REPO_ROOT
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.rag.catalog import load_catalog
 from thelook_ecommerce_analysis.rag.evaluate import holds_gold_columns, load_questions, result_signature
-from thelook_ecommerce_analysis.rag.fit import check_fit
+from thelook_ecommerce_analysis.rag.fit import check_fit, read_intent
 from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import load_knowledge
 
@@ -83,7 +83,7 @@ def test_every_right_answer_we_ship_fits_its_own_question(loaded_db) -> None:
             table = pa.table(
                 {f"c{i}": pa.array([row[i] for row in rows]) for i in range(len(cursor.description))}
             )
-            misfit = check_fit(question, checked, table, catalog, knowledge)
+            misfit = check_fit(read_intent(question, knowledge.values), checked, table, catalog)
             if misfit is not None and misfit.kind != "empty":
                 misfits.append(f"{question} -> {misfit.kind}: {misfit.reason}")
     assert len(answers) > 100

@@ -21,7 +21,6 @@ from thelook_ecommerce_analysis.rag.fit import (
     row_limit,
     unasked_period,
 )
-from thelook_ecommerce_analysis.rag.knowledge import Knowledge
 
 TIMESTAMP = "timestamp with time zone"
 CATALOG = Catalog(
@@ -51,7 +50,6 @@ VALUES = {
     ("raw_data", "products", "department"): ("Men", "Women"),
     ("metrics", "sales_daily_by_country", "country"): ("China", "Spain", "United States"),
 }
-KNOWLEDGE = Knowledge(values=VALUES)
 
 
 def _rows(count: int, *, nulls: bool = False) -> pa.Table:
@@ -271,15 +269,15 @@ FITTING = [
 
 @pytest.mark.parametrize(("question", "sql", "rows"), FITTING)
 def test_an_answer_that_fits_passes_every_check(question: str, sql: str, rows: int) -> None:
-    assert check_fit(question, sql, _rows(rows), CATALOG, KNOWLEDGE) is None
+    assert check_fit(_intent(question), sql, _rows(rows), CATALOG) is None
 
 
 def test_the_first_deterministic_fix_wins_and_model_only_misfits_are_told_together() -> None:
     fixable = "SELECT count(*) FROM raw_data.orders WHERE created_at > now() - INTERVAL '7 days'"
-    misfit = check_fit("How many orders are there?", fixable, _rows(1), CATALOG, KNOWLEDGE)
+    misfit = check_fit(_intent("How many orders are there?"), fixable, _rows(1), CATALOG)
     assert misfit.kind == "unasked-period" and misfit.sql == "SELECT COUNT(*) FROM raw_data.orders"
     for_the_model = "SELECT order_date, gmv FROM metrics.sales_daily_by_country"
-    misfit = check_fit("What is the total GMV in China?", for_the_model, _rows(30), CATALOG, KNOWLEDGE)
+    misfit = check_fit(_intent("What is the total GMV in China?"), for_the_model, _rows(30), CATALOG)
     assert misfit.sql is None and misfit.kind == "one-value"
     assert "one number" in misfit.reason and "'China'" in misfit.reason
     assert misfit.tables == (("metrics", "sales_daily_by_country"),)
@@ -287,4 +285,4 @@ def test_the_first_deterministic_fix_wins_and_model_only_misfits_are_told_togeth
 
 def test_sql_that_is_not_one_select_is_not_judged() -> None:
     union = "SELECT 1 UNION SELECT 2"
-    assert check_fit("How many orders are there?", union, _rows(2), CATALOG, KNOWLEDGE) is None
+    assert check_fit(_intent("How many orders are there?"), union, _rows(2), CATALOG) is None

@@ -15,13 +15,7 @@ from enum import StrEnum
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from thelook_ecommerce_analysis.rag.engine import Answer
-
-LLM_DOWN_PREFIX = "could not reach the language model"
-"""How QuestionEngine.ask words an LLMUnavailable (rag/engine.py)."""
-
-TIMEOUT_ERROR = "the query took too long and was stopped"
-"""How QuestionEngine words a statement_timeout cancellation on an attempt (rag/engine.py)."""
+from thelook_ecommerce_analysis.rag.engine import LLM_DOWN_PREFIX, TIMEOUT_ERROR, Answer
 
 
 class FailureKind(StrEnum):

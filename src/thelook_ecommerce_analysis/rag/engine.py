@@ -23,7 +23,7 @@ from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMUnavailable
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, load_catalog
 from thelook_ecommerce_analysis.rag.extract import extract_sql
-from thelook_ecommerce_analysis.rag.fit import Misfit, check_fit
+from thelook_ecommerce_analysis.rag.fit import Intent, Misfit, check_fit, read_intent
 from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge, load_knowledge
 from thelook_ecommerce_analysis.rag.prompt import Example, Failure, PromptContext, build_messages
@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 MAX_QUESTION_CHARACTERS = 2000
 KNOWLEDGE_KINDS = ["table", "column", "metric"]
 CANNOT_ANSWER = "CANNOT ANSWER"
+LLM_DOWN_PREFIX = "could not reach the language model"
+"""How an answer's error begins when the LLM is down (app/answers.py tells the person so)."""
+TIMEOUT_ERROR = "the query took too long and was stopped"
+"""An attempt's error when statement_timeout cancelled its query (app/answers.py tells the person so)."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,7 @@ class QuestionEngine:
         try:
             self._answer(question.strip(), answer, clock)
         except LLMUnavailable as error:
-            answer.error = f"could not reach the language model: {error}"
+            answer.error = f"{LLM_DOWN_PREFIX}: {error}"
         except ThelookError as error:
             answer.error = str(error)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
@@ -287,6 +291,7 @@ class QuestionEngine:
         failure: Failure | None = None
         kept: _Kept | None = None
         retried: set[str] = set()
+        intent = read_intent(question, self.knowledge.values)
         extra_tables: tuple[TableKey, ...] = ()
         for number in range(1, self.settings.max_attempts + 1):
             retry = failure is not None
@@ -318,7 +323,7 @@ class QuestionEngine:
                 continue
             attempt.sql = sql
             if self._settle(sql, attempt, answer, clock, connection) == "done":
-                misfit = self._fit(question, answer, clock, connection) if self.settings.fit_checks else None
+                misfit = self._fit(intent, answer, clock, connection) if self.settings.fit_checks else None
                 if misfit is None:
                     answer.ok = True
                     return
@@ -338,13 +343,13 @@ class QuestionEngine:
             return
         answer.error = f"could not answer after {self.settings.max_attempts} attempts: {failure.error}"
 
-    def _fit(self, question: str, answer: Answer, clock: _Clock, connection) -> Misfit | None:
+    def _fit(self, intent: Intent, answer: Answer, clock: _Clock, connection) -> Misfit | None:
         """Judge the answer that just ran against the question, applying each deterministic fix (one
         recorded attempt each) until it fits or only the model can fix what is left."""
         applied: set[str] = set()
         while True:
             with clock.stage("fit"):
-                misfit = check_fit(question, answer.sql or "", answer.table, self.catalog, self.knowledge)
+                misfit = check_fit(intent, answer.sql or "", answer.table, self.catalog)
             if misfit is None or misfit.sql is None or misfit.kind in applied:
                 return misfit
             applied.add(misfit.kind)
@@ -373,7 +378,7 @@ class QuestionEngine:
         try:
             table = self._execute(final_sql, connection, clock)
         except psycopg.errors.QueryCanceled:
-            current.stage, current.error = "execute", "the query took too long and was stopped"
+            current.stage, current.error = "execute", TIMEOUT_ERROR
             return "failed"
         except psycopg.Error as error:
             current.stage, current.error = "execute", _first_line(error)

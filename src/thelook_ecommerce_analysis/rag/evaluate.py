@@ -61,12 +61,14 @@ def _normalised(value: Any) -> Any:
     return value if value is None or isinstance(value, int | str | bool) else str(value)
 
 
+def _mixed_order(value: Any) -> tuple[str, str]:
+    """A sort key for values of mixed types (None, numbers, text), which Python will not compare."""
+    return str(type(value)), str(value)
+
+
 def result_signature(rows: Iterable[Iterable[Any]]) -> Counter:
     """The multiset of rows, each row as the sorted multiset of its normalised values."""
-    return Counter(
-        tuple(sorted((_normalised(value) for value in row), key=lambda item: (str(type(item)), str(item))))
-        for row in rows
-    )
+    return Counter(tuple(sorted((_normalised(value) for value in row), key=_mixed_order)) for row in rows)
 
 
 def holds_gold_columns(rows: list[Iterable[Any]], gold_rows: list[Iterable[Any]]) -> bool:
@@ -85,7 +87,7 @@ def holds_gold_columns(rows: list[Iterable[Any]], gold_rows: list[Iterable[Any]]
 
 
 def _sorted_column(values: Iterable[Any]) -> list[Any]:
-    return sorted((_normalised(value) for value in values), key=lambda item: (str(type(item)), str(item)))
+    return sorted((_normalised(value) for value in values), key=_mixed_order)
 
 
 def run_query(connection: psycopg.Connection, sql: str) -> list[tuple]:

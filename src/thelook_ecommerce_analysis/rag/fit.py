@@ -24,7 +24,7 @@ import sqlglot
 from sqlglot import exp
 
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey
-from thelook_ecommerce_analysis.rag.knowledge import ColumnKey, Knowledge
+from thelook_ecommerce_analysis.rag.knowledge import ColumnKey
 from thelook_ecommerce_analysis.rag.repair import is_temporal, select_tables
 
 DIALECT = "postgres"
@@ -179,6 +179,7 @@ def _named_values(text: str, values: Mapping[ColumnKey, tuple[str, ...]]) -> tup
             if (
                 len(value) >= 3
                 and value[:1].isupper()
+                and value in body  # cheap, before the word-boundary regex
                 and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", body)
             ):
                 holders.setdefault(value, []).append(f"{schema}.{table}.{column}")
@@ -422,18 +423,16 @@ CHECKS: tuple[Check, ...] = (
 """In order: the deterministic fixes first, so a retry is asked only about what they cannot fix."""
 
 
-def check_fit(
-    question: str, sql: str, table: pa.Table, catalog: Catalog, knowledge: Knowledge
-) -> Misfit | None:
-    """How the answer `table` of `sql` does not fit `question`, or None when it fits: the first
-    misfit with a deterministic fix, else every misfit only the model can fix, told in one retry."""
+def check_fit(intent: Intent, sql: str, table: pa.Table, catalog: Catalog) -> Misfit | None:
+    """How the answer `table` of `sql` does not fit the question whose `intent` is given (read once per
+    question with `read_intent`), or None when it fits: the first misfit with a deterministic fix, else
+    every misfit only the model can fix, told in one retry."""
     try:
         query = sqlglot.parse_one(sql, read=DIALECT)
     except sqlglot.errors.SqlglotError:
         return None
     if not isinstance(query, exp.Select):
         return None  # a UNION or similar: no single SELECT to judge
-    intent = read_intent(question, knowledge.values)
     result = Result.of(table)
     for_the_model: list[Misfit] = []
     for check in CHECKS:
