@@ -144,13 +144,33 @@ def test_garbage_until_the_attempts_run_out(engine_for) -> None:
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("   ", "could not answer: the question is empty"), ("x" * 5000, "the question has 5,000 characters")],
+    [
+        ("   ", "could not answer: the question is empty"),
+        ("x" * 5000, "the question has 5,000 characters"),
+        ("how many\x00 orders?", "holds a NUL character (at character 9)"),
+        (b"how many \xff orders?", "holds bytes that are not UTF-8 text (at character 10)"),
+        ("how many \udcff orders?", "holds bytes that are not UTF-8 text (at character 10)"),
+    ],
 )
-def test_bad_questions_are_refused_before_any_work(engine_for, question: str, message: str) -> None:
+def test_bad_questions_are_refused_before_any_work(engine_for, question: str | bytes, message: str) -> None:
     engine, script = engine_for(Script([sql_block(ORDERS)]))
     answer = engine.ask(question)
     assert not answer.ok and message in answer.error
+    assert "\n" not in answer.error
     assert script.requests == []
+    answer.question.encode("utf-8")  # what is shown and stored of it is printable text
+    assert "\x00" not in answer.question
+
+
+def test_an_answer_too_large_in_bytes_is_stopped_and_said(engine_for) -> None:
+    huge = "SELECT order_id, repeat('x', 100000) AS filler FROM raw_data.orders"
+    engine, _ = engine_for(Script([sql_block(huge)]), max_attempts=1, max_result_bytes=250 << 10)
+    answer = engine.ask("Show every order with its filler")
+    assert not answer.ok
+    assert answer.attempts[0].stage == "execute"
+    assert answer.attempts[0].error == (
+        "the answer is larger than 250 kB (stopped after 3 rows); ask for fewer rows or shorter columns"
+    )
 
 
 def test_an_empty_result_gets_one_more_try_then_says_so(engine_for) -> None:

@@ -22,17 +22,18 @@ from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMUnavailable
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, load_catalog
+from thelook_ecommerce_analysis.rag.execute import ResultTooLargeError, fetch_bounded
 from thelook_ecommerce_analysis.rag.extract import extract_sql
 from thelook_ecommerce_analysis.rag.fit import Intent, Misfit, check_fit, read_intent
 from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge, load_knowledge
 from thelook_ecommerce_analysis.rag.prompt import Example, Failure, PromptContext, build_messages
+from thelook_ecommerce_analysis.rag.question import printable, read_question
 from thelook_ecommerce_analysis.rag.repair import Repair, repair_literals, repair_sql
 from thelook_ecommerce_analysis.rag.validate import ResultShape, describe_query
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARACTERS = 2000
 KNOWLEDGE_KINDS = ["table", "column", "metric"]
 CANNOT_ANSWER = "CANNOT ANSWER"
 LLM_DOWN_PREFIX = "could not reach the language model"
@@ -47,6 +48,7 @@ class EngineSettings:
 
     max_attempts: int = 3
     max_rows: int = 1000
+    max_result_bytes: int = 16 << 20
     statement_timeout_ms: int = 15_000
     examples: int = 3
     tables: int = 4
@@ -239,24 +241,25 @@ class QuestionEngine:
                 return None
         return verdict.sql, shape
 
-    def _execute(self, sql: str, connection: psycopg.Connection, clock: _Clock) -> pa.Table:
-        with clock.stage("execute"), connection.cursor() as cursor:
-            cursor.execute(sql, prepare=True)
-            names = [column.name for column in cursor.description or []]
-            rows = cursor.fetchall()
+    def _execute(
+        self, sql: str, shape: ResultShape, connection: psycopg.Connection, clock: _Clock
+    ) -> pa.Table:
+        with clock.stage("execute"):
+            rows = fetch_bounded(connection, sql, self.settings.max_result_bytes)
+        names = list(shape.names)
         columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         return pa.Table.from_arrays([pa.array(list(values)) for values in columns], names=names)
 
     # -- the loop -----------------------------------------------------------------------------------
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str | bytes) -> Answer:
         """Answer one question; never raises for bad input, a dead LLM or a failing query: the Answer
         carries the error in one readable line."""
         started = time.perf_counter()
-        answer = Answer(question=question, provider=self.provider.describe())
+        answer = Answer(question=printable(question), provider=self.provider.describe())
         clock = _Clock(answer.timings_ms)
         try:
-            self._answer(question.strip(), answer, clock)
+            self._answer(read_question(question), answer, clock)
         except LLMUnavailable as error:
             answer.error = f"{LLM_DOWN_PREFIX}: {error}"
         except ThelookError as error:
@@ -265,15 +268,6 @@ class QuestionEngine:
         return answer
 
     def _answer(self, question: str, answer: Answer, clock: _Clock) -> None:
-        if not question:
-            answer.error = "could not answer: the question is empty"
-            return
-        if len(question) > MAX_QUESTION_CHARACTERS:
-            answer.error = (
-                f"could not answer: the question has {len(question):,} characters; "
-                f"ask it in at most {MAX_QUESTION_CHARACTERS:,}"
-            )
-            return
         # One fresh read-only session per question, for retrieval and every attempt: nothing a previous
         # question did can leak into it, and it costs one connection, not one per attempt.
         options = f"-c statement_timeout={self.settings.statement_timeout_ms}"
@@ -376,9 +370,12 @@ class QuestionEngine:
         final_sql, shape = checked
         current = answer.attempts[-1]
         try:
-            table = self._execute(final_sql, connection, clock)
+            table = self._execute(final_sql, shape, connection, clock)
         except psycopg.errors.QueryCanceled:
             current.stage, current.error = "execute", TIMEOUT_ERROR
+            return "failed"
+        except ResultTooLargeError as error:
+            current.stage, current.error = "execute", str(error)
             return "failed"
         except psycopg.Error as error:
             current.stage, current.error = "execute", _first_line(error)
