@@ -14,8 +14,6 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.rag.engine import Answer, Attempt, QuestionEngine
 from thelook_ecommerce_analysis.rag.guard import guard_sql
+from thelook_ecommerce_analysis.rag.vote import mixed_order, normalised_value, result_signature
 
 NON_LLM_STAGES = ("embed", "retrieve", "guard", "validate", "execute", "repair", "fit")
 
@@ -53,24 +52,6 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return questions
 
 
-def _normalised(value: Any) -> Any:
-    if isinstance(value, float | Decimal):
-        return round(float(value), 2)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value if value is None or isinstance(value, int | str | bool) else str(value)
-
-
-def _mixed_order(value: Any) -> tuple[str, str]:
-    """A sort key for values of mixed types (None, numbers, text), which Python will not compare."""
-    return str(type(value)), str(value)
-
-
-def result_signature(rows: Iterable[Iterable[Any]]) -> Counter:
-    """The multiset of rows, each row as the sorted multiset of its normalised values."""
-    return Counter(tuple(sorted((_normalised(value) for value in row), key=_mixed_order)) for row in rows)
-
-
 def holds_gold_columns(rows: list[Iterable[Any]], gold_rows: list[Iterable[Any]]) -> bool:
     """Spider 2.0's comparison: as many rows, and every gold column's values (in any row order) equal to
     those of a distinct answer column."""
@@ -87,7 +68,7 @@ def holds_gold_columns(rows: list[Iterable[Any]], gold_rows: list[Iterable[Any]]
 
 
 def _sorted_column(values: Iterable[Any]) -> list[Any]:
-    return sorted((_normalised(value) for value in values), key=_mixed_order)
+    return sorted((normalised_value(value) for value in values), key=mixed_order)
 
 
 def run_query(connection: psycopg.Connection, sql: str) -> list[tuple]:
