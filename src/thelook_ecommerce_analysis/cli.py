@@ -276,6 +276,56 @@ def evaluate_command(questions_file: Path, limit: int | None, as_json: bool, **e
         click.echo(render_report(report))
 
 
+# -- review of candidate examples ------------------------------------------------------------------
+
+
+@main.group(cls=FriendlyGroup)
+def examples() -> None:
+    """Review the app's thumbs-ups: a candidate becomes a few-shot example only when approved."""
+
+
+def _example_review():
+    from thelook_ecommerce_analysis.config import database_url, paths
+    from thelook_ecommerce_analysis.rag.examples_review import ExampleReview
+
+    return ExampleReview(database_url("owner"), database_url("reader"), paths().sql)
+
+
+@examples.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also approved, rejected and superseded ones.")
+def examples_list(show_all: bool) -> None:
+    """Show the candidates pending review (id, status, created_at, question, SQL), oldest first."""
+    from thelook_ecommerce_analysis.rag.examples_review import ReviewStatus
+
+    statuses = tuple(ReviewStatus) if show_all else (ReviewStatus.PENDING,)
+    candidates = _example_review().candidates(statuses)
+    if not candidates:
+        click.echo("no candidate examples" + ("" if show_all else " pending review"))
+    for candidate in candidates:
+        click.echo(
+            f"#{candidate.id}  {candidate.status:<10}  {candidate.created_at:%Y-%m-%d %H:%M %Z}  "
+            f"{candidate.question}"
+        )
+        click.echo("".join(f"    {line}\n" for line in candidate.sql.strip().splitlines()), nl=False)
+
+
+@examples.command("approve")
+@click.argument("candidate_id", metavar="ID", type=int)
+def examples_approve(candidate_id: int) -> None:
+    """Re-check candidate ID's SQL with today's guard, then store it as a verified example."""
+    click.echo(f"checking candidate #{candidate_id} with the SQL guard, then embedding its question")
+    candidate = _example_review().approve(candidate_id)
+    click.echo(f"approved #{candidate.id}: {candidate.example_id} is now retrieved for similar questions")
+
+
+@examples.command("reject")
+@click.argument("candidate_id", metavar="ID", type=int)
+def examples_reject(candidate_id: int) -> None:
+    """Mark candidate ID rejected (kept for the record); an approved one stops being retrieved."""
+    candidate = _example_review().reject(candidate_id)
+    click.echo(f"rejected #{candidate.id}: it is not retrieved; the row stays in embeddings.feedback")
+
+
 # Kedro's own CLI (`kedro run`, `kedro viz`) loads a `cli` group from the project's cli module to add project
 # commands; thelook adds none there (its commands live under `thelook`), but the group must exist.
 cli = click.Group(name="kedro-project-commands")

@@ -12,11 +12,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP_ENTRY, REPLIES, SCRIPTED_SQL, UNANSWERABLE
 from tests.app.ollama_double import OllamaDouble, ollama_double
-from tests.conftest import environment
+from tests.conftest import REPO_ROOT, environment
 from tests.llm.servers import closed_port
-from thelook_ecommerce_analysis.app.feedback import verified_example_id
+from thelook_ecommerce_analysis.app.feedback import RECORDED, SAVED_FOR_REVIEW
 from thelook_ecommerce_analysis.app.samples import SAMPLE_QUESTIONS
 from thelook_ecommerce_analysis.db.local import RoleUrls
+from thelook_ecommerce_analysis.rag.examples_review import ExampleReview, verified_example_id
 
 TIMEOUT_S = 180
 VEGA_LITE = "vega_lite_chart"
@@ -106,24 +107,29 @@ def test_dead_llm_gets_its_message_and_the_status_panel_says_so(app_environment)
     assert any("not reachable" in caption.value for caption in app.caption)
 
 
-def test_thumbs_up_stores_a_verified_example_that_the_next_question_retrieves(
-    double, app_environment
-) -> None:
+def test_thumbs_up_is_saved_for_review_and_retrieved_only_once_approved(double, app_environment) -> None:
     question = SAMPLE_QUESTIONS[3]
     app = ask(started_app(), question)
     app.feedback[0].set_value(1).run()
     assert not app.exception, [exception.message for exception in app.exception]
+    assert SAVED_FOR_REVIEW in [caption.value for caption in app.caption]
     example_id = verified_example_id(question)
-    stored = rows(
+    ((candidate_id, review, sql, documents),) = rows(
         app_environment.reader,
-        "SELECT d.kind, d.metadata->>'sql', (d.metadata->>'verified')::boolean, f.verdict "
-        "FROM embeddings.documents d JOIN embeddings.feedback f ON f.example_id = d.id "
-        f"WHERE d.id = '{example_id}'",
+        "SELECT f.id, f.review, f.sql, (SELECT count(*) FROM embeddings.documents d WHERE d.id = "
+        f"'{example_id}') FROM embeddings.feedback f WHERE f.verdict = 'up' AND f.question = '{question}'",
     )
-    assert stored == [("example", app.session_state["turns"][0].answer.sql, True, "up")]
+    assert (review, sql, documents) == ("pending", app.session_state["turns"][0].answer.sql, 0)
     again = ask(app, question)
     retrieved = [document["id"] for document in again.session_state["turns"][1].answer.documents]
-    assert example_id in retrieved, "the verified example is retrieved for the same question at once"
+    assert example_id not in retrieved, "a thumbs-up alone reaches no prompt"
+
+    review_board = ExampleReview(app_environment.owner, app_environment.reader, REPO_ROOT / "sql")
+    review_board.approve(candidate_id)
+    approved = ask(again, question)
+    retrieved = [document["id"] for document in approved.session_state["turns"][2].answer.documents]
+    assert example_id in retrieved, "once approved, the example is retrieved for the same question"
+    review_board.reject(candidate_id)
 
 
 def test_thumbs_down_records_the_question(double, app_environment) -> None:
@@ -131,10 +137,11 @@ def test_thumbs_down_records_the_question(double, app_environment) -> None:
     app.feedback[0].set_value(0).run()
     recorded = rows(
         app_environment.reader,
-        "SELECT verdict, sql, example_id FROM embeddings.feedback WHERE question = "
+        "SELECT verdict, sql, example_id, review FROM embeddings.feedback WHERE question = "
         f"'{UNANSWERABLE.replace(chr(39), chr(39) * 2)}'",
     )
-    assert recorded == [("down", None, None)]
+    assert recorded == [("down", None, None, None)]
+    assert RECORDED in [caption.value for caption in app.caption]
 
 
 def test_dashboard_renders_every_chart_and_kpis_follow_the_country_filter(double, app_environment) -> None:

@@ -216,14 +216,17 @@ def test_paraphrased_questions_find_the_table_that_answers_them_in_the_top_5(loa
 
 
 def test_examples_verified_in_the_app_survive_a_re_run(loaded: RoleUrls, project: Path) -> None:
-    """A thumbs-up stores a verified example outside the curated YAML; the pipeline must not delete it."""
+    """An approved thumbs-up is a verified example outside the curated YAML; the pipeline must not delete
+    it."""
     from thelook_ecommerce_analysis.app.feedback import FeedbackStore, Verdict
+    from thelook_ecommerce_analysis.rag.examples_review import ExampleReview
 
     store = FeedbackStore(loaded.owner, project / "sql")
     record = store.record("How many orders came in?", "SELECT count(*) FROM raw_data.orders", Verdict.UP)
+    approved = ExampleReview(loaded.owner, loaded.reader, project / "sql").approve(record.feedback_id)
     run_pipeline("embeddings")
     with psycopg.connect(loaded.reader) as connection:
         kept = connection.execute(
-            "SELECT metadata->>'verified' FROM embeddings.documents WHERE id = %s", (record.example_id,)
+            "SELECT metadata->>'verified' FROM embeddings.documents WHERE id = %s", (approved.example_id,)
         ).fetchone()
     assert kept == ("true",)

@@ -51,10 +51,7 @@ def record_feedback(turn: Turn) -> None:
     except ThelookError as error:
         turn.feedback_note = f"Feedback not saved: {error}"
         return
-    if stored.example_id:
-        turn.feedback_note = "Thanks! Saved as a verified example: similar questions will learn from it."
-    else:
-        turn.feedback_note = "Thanks, your feedback was recorded."
+    turn.feedback_note = stored.note
 
 
 def render_result(turn: Turn) -> None:
