@@ -214,10 +214,13 @@ def _engine_options(function):
 def _build_engine(attempts: int, no_examples: bool, no_repairs: bool, no_fit_checks: bool):
     from thelook_ecommerce_analysis.config import database_url
     from thelook_ecommerce_analysis.llm.select import choose_provider
-    from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
+    from thelook_ecommerce_analysis.rag.engine import LLM_DOWN_PREFIX, EngineSettings, QuestionEngine
 
     provider = choose_provider()
     click.echo(f"LLM: {provider.describe()} ({provider.reason})", err=True)
+    reachable, why = provider.health()
+    if not reachable:  # said now, not after the database and the embedding model (tens of seconds) load
+        raise ThelookError(f"{LLM_DOWN_PREFIX}: {why}")
     settings = EngineSettings(
         max_attempts=attempts,
         use_examples=not no_examples,

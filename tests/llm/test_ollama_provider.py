@@ -72,7 +72,8 @@ def test_timeout_names_the_host_and_the_setting_to_raise() -> None:
         raise httpx.ReadTimeout("timed out", request=request)
 
     with pytest.raises(
-        LLMUnavailable, match=r"ollama\.test:11434 did not answer within 3 s.*THELOOK_LLM_TIMEOUT"
+        LLMUnavailable,
+        match=r"did not answer within 3 s \(deadline\) at http://ollama\.test:11434: .*THELOOK_LLM_TIMEOUT",
     ):
         _provider(handler, timeout_s=3).complete(MESSAGES)
 

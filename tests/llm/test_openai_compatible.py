@@ -68,7 +68,9 @@ def test_timeout_names_the_server_and_the_setting() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("timed out", request=request)
 
-    with pytest.raises(LLMUnavailable, match=r"vllm\.test:8000/v1 did not answer within 2\.5 s"):
+    with pytest.raises(
+        LLMUnavailable, match=r"did not answer within 2\.5 s \(deadline\) at http://vllm\.test:8000/v1: "
+    ):
         _provider(handler, timeout_s=2.5).complete(MESSAGES)
 
 

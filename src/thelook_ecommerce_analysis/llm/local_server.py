@@ -32,6 +32,7 @@ import httpx
 
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import ChatMessage, LLMReply, LLMUnavailable
+from thelook_ecommerce_analysis.llm.deadline import DEFAULT_LLM_TIMEOUT_S, HEALTH_TIMEOUT_S, CallDeadline
 from thelook_ecommerce_analysis.llm.openai_compatible import OpenAICompatibleProvider
 
 # 8080 is llama.cpp's own default and every other dev server's; 8081 sits beside it.
@@ -263,12 +264,19 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def answers_health(root_url: str, timeout_s: float = 1.0) -> bool:
-    """llama.cpp's `/health` says ok: the model is loaded and requests will be served."""
+def answers_health(root_url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+    """llama.cpp's `/health` says ok within `timeout_s` in all: the model is loaded and requests will be
+    served. Under a deadline like every LLM call, so that a stranger trickling bytes on the port cannot
+    hold the caller."""
     try:
-        return httpx.get(f"{root_url}/health", timeout=timeout_s).status_code == 200
+        with (
+            CallDeadline(timeout_s, root_url) as deadline,
+            httpx.Client(**deadline.client_options()) as client,
+        ):
+            ok = client.get(f"{root_url}/health").status_code == 200
     except httpx.HTTPError:
         return False
+    return ok and not deadline.overran()
 
 
 class LocalServerProcess:
@@ -359,7 +367,9 @@ class EmbeddedLlamaProvider:
     """The embedded model as an `LLMProvider`: uses a server already listening on the port (a running
     `thelook llm serve`), else starts one as a child on first use and stops it when this process exits."""
 
-    def __init__(self, settings: LocalServerSettings, log_path: Path, *, timeout_s: float = 120.0) -> None:
+    def __init__(
+        self, settings: LocalServerSettings, log_path: Path, *, timeout_s: float = DEFAULT_LLM_TIMEOUT_S
+    ) -> None:
         self.settings = settings
         self._server = LocalServerProcess(settings, log_path)
         self._chat = OpenAICompatibleProvider(settings.base_url, settings.model_alias, timeout_s=timeout_s)
@@ -376,6 +386,8 @@ class EmbeddedLlamaProvider:
         seed: int | None = None,
         max_tokens: int = 512,
     ) -> LLMReply:
+        """The answer through `OpenAICompatibleProvider`, so under the same total deadline as any server;
+        starting the server on first use is bounded separately (`LocalServerProcess.start`)."""
         self.ensure_running()
         return self._chat.complete(messages, temperature=temperature, seed=seed, max_tokens=max_tokens)
 
@@ -402,4 +414,3 @@ class EmbeddedLlamaProvider:
     def close(self) -> None:
         """Stop the child this provider started (a server it found running is left alone)."""
         self._server.stop()
-        self._chat.close()

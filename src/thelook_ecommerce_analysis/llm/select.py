@@ -18,6 +18,7 @@ from pathlib import Path
 
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import ChatMessage, LLMProvider, LLMReply
+from thelook_ecommerce_analysis.llm.deadline import DEFAULT_LLM_TIMEOUT_S
 from thelook_ecommerce_analysis.llm.local_server import (
     DEFAULT_CONTEXT_TOKENS,
     DEFAULT_LLM_PORT,
@@ -60,7 +61,7 @@ class LLMSettings:
     api_key: str | None = None
     ollama_host: str = DEFAULT_OLLAMA_HOST
     keep_alive: str = DEFAULT_KEEP_ALIVE
-    timeout_s: float = 120.0
+    timeout_s: float = DEFAULT_LLM_TIMEOUT_S  # the whole budget of one call (llm/deadline.py)
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
     local_port: int = DEFAULT_LLM_PORT
     local_threads: int = DEFAULT_THREADS
@@ -84,7 +85,7 @@ class LLMSettings:
             api_key=environ.get("THELOOK_LLM_API_KEY") or None,
             ollama_host=environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST,
             keep_alive=environ.get("OLLAMA_KEEP_ALIVE") or DEFAULT_KEEP_ALIVE,
-            timeout_s=_number(environ, "THELOOK_LLM_TIMEOUT", 120.0, float),
+            timeout_s=_number(environ, "THELOOK_LLM_TIMEOUT", DEFAULT_LLM_TIMEOUT_S, float),
             context_tokens=int(_number(environ, "THELOOK_LLM_CTX", DEFAULT_CONTEXT_TOKENS, int)),
             local_port=int(_number(environ, "THELOOK_LLM_PORT", DEFAULT_LLM_PORT, int)),
             local_threads=int(_number(environ, "THELOOK_LLM_THREADS", DEFAULT_THREADS, int)),
