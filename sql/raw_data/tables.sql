@@ -102,13 +102,29 @@ CREATE TABLE IF NOT EXISTS raw_data.etl_runs (
     pipeline text NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz,
-    status text NOT NULL CHECK (status IN ('running', 'success', 'failed')),
+    status text NOT NULL CONSTRAINT etl_runs_status_check
+        CHECK (status IN ('running', 'success', 'failed', 'interrupted')),
     rows_inserted bigint NOT NULL DEFAULT 0,
     rows_updated bigint NOT NULL DEFAULT 0,
     rows_quarantined bigint NOT NULL DEFAULT 0,
     error text
 );
 COMMENT ON TABLE raw_data.etl_runs IS 'One row per run of the Kedro job: when, which pipeline, rows written and quarantined, success or the error.';
+-- 'interrupted' (a run killed, or whose database stopped, marked so by the next run) came later: a table
+-- made before it gets the wider check once.
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT FROM pg_constraint
+        WHERE conrelid = 'raw_data.etl_runs'::regclass AND conname = 'etl_runs_status_check'
+          AND pg_get_constraintdef(oid) LIKE '%interrupted%'
+    ) THEN
+        ALTER TABLE raw_data.etl_runs DROP CONSTRAINT IF EXISTS etl_runs_status_check;
+        ALTER TABLE raw_data.etl_runs ADD CONSTRAINT etl_runs_status_check
+            CHECK (status IN ('running', 'success', 'failed', 'interrupted'));
+    END IF;
+END
+$$;
 
 CREATE TABLE IF NOT EXISTS raw_data.etl_quarantine (
     run_id text NOT NULL,

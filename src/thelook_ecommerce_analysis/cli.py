@@ -190,12 +190,21 @@ def db_init() -> None:
 @main.command("run")
 @click.option("--pipeline", "pipeline_name", default=None, help="One pipeline [default: all].")
 @click.option("--env", default=None, help="Kedro configuration environment [default: local].")
-def run(pipeline_name: str | None, env: str | None) -> None:
-    """Run the Kedro job: load raw_data, compute metrics, refresh embeddings."""
-    from thelook_ecommerce_analysis.job import run_pipeline
+@click.option("--allow-empty-input", is_flag=True,
+              help="Accept an input file without rows for a table that already holds rows.")  # fmt: skip
+def run(pipeline_name: str | None, env: str | None, allow_empty_input: bool) -> None:
+    """Run the Kedro job: load raw_data, compute metrics, refresh embeddings.
+
+    Exits 75 at once, without touching anything, while another run holds the job's lock.
+    """
+    from thelook_ecommerce_analysis.job import RUN_IN_PROGRESS_EXIT_STATUS, RunInProgressError, run_pipeline
 
     click.echo(f"running the Kedro job (pipeline: {pipeline_name or 'all'})")
-    run_pipeline(pipeline_name, env)
+    try:
+        run_pipeline(pipeline_name, env, allow_empty_input=allow_empty_input)
+    except RunInProgressError as busy:
+        click.secho(str(busy), fg="yellow", err=True)
+        sys.exit(RUN_IN_PROGRESS_EXIT_STATUS)
     click.echo("run finished")
 
 

@@ -1,4 +1,5 @@
-"""Project hooks: database DDL around the run, a run log, and resource monitoring per node and save.
+"""Project hooks: one run at a time, database DDL around the run, a run log, and resource monitoring
+per node and save.
 
 Nodes stay pure because everything with side effects that is not a dataset lives here.
 """
@@ -12,13 +13,32 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import psycopg
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node
 from psycopg import sql
 
 from thelook_ecommerce_analysis.db.admin import connect
+from thelook_ecommerce_analysis.errors import ThelookError
 
 logger = logging.getLogger(__name__)
+
+# The job's lock: a session-level PostgreSQL advisory lock on this key ('thelook!' in ASCII), taken with
+# pg_try_advisory_lock(bigint) by the owner role on a connection held for the whole run. The server drops
+# it the moment that connection ends, so a killed run, or one whose database restarted, never leaves it
+# behind.
+RUN_LOCK_KEY = int.from_bytes(b"thelook!", "big")
+RUN_LOCK_APPLICATION_NAME = "thelook run lock"
+
+
+class RunInProgressError(ThelookError):
+    """Another run of the job holds the lock: not a failure of this one, just 'try again later'."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "another thelook run is in progress (it holds the job's lock in the database); "
+            "not starting another: try again when it has finished"
+        )
 
 
 def _owner_url(context) -> str:
@@ -62,11 +82,66 @@ class CreateIndexesHook:
         self._run_scripts("after_run")
 
 
-class RunLogHook:
-    """Records each run in raw_data.etl_runs (start, end, rows written and quarantined, the error) so the
-    app can show the last ETL run, and stamps the run id on the quarantine datasets."""
+class RunLockHook:
+    """One run of the job at a time per database, however it was started (`thelook run`, run_job.sh,
+    `kedro run`, on this machine or another): before anything else of the run (tryfirst), it takes the
+    job's advisory lock or raises RunInProgressError; after everything else (trylast), it lets go.
+
+    A database lock rather than a file lock: the Docker worker and a local run share the database, not
+    a file system, and what two runs must not do at once is write the same tables.
+    """
 
     def __init__(self) -> None:
+        self._url: str | None = None
+        self._connection: psycopg.Connection | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the lock now (so that no other run of the job is alive)."""
+        return self._connection is not None and not self._connection.closed
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._url = _owner_url(context)
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        # A run of this process that failed in another hook's before_pipeline_run never reached
+        # after_pipeline_run or on_pipeline_error: its lock goes now.
+        self._release()
+        connection = connect(self._url, autocommit=True, application_name=RUN_LOCK_APPLICATION_NAME)
+        (acquired,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (RUN_LOCK_KEY,)).fetchone()
+        if not acquired:
+            connection.close()
+            busy = RunInProgressError()
+            logger.warning("%s", busy)
+            raise busy
+        self._connection = connection
+
+    def _release(self) -> None:
+        if self._connection is not None:
+            self._connection.close()  # ending the session releases its advisory lock
+            self._connection = None
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self, run_params: dict[str, Any], run_result, pipeline, catalog) -> None:
+        self._release()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline, catalog) -> None:
+        self._release()
+
+
+class RunLogHook:
+    """Records each run in raw_data.etl_runs (start, end, rows written and quarantined, the error) so the
+    app can show the last ETL run, and stamps the run id on the quarantine datasets.
+
+    A run killed, or whose database stopped, leaves its row `running`; the next run, which holds the job's
+    lock and so knows that no other run is alive, marks such rows `interrupted`.
+    """
+
+    def __init__(self, lock: RunLockHook) -> None:
+        self._lock = lock
         self._url: str | None = None
         self._catalog = None
         self._run_id = ""
@@ -88,11 +163,26 @@ class RunLogHook:
         for name in pipeline.datasets():
             if name.startswith("quarantine_"):
                 catalog[name].run_id = self._run_id
+        if self._lock.held:
+            self._mark_interrupted_runs()
         self._execute(
             "INSERT INTO raw_data.etl_runs (run_id, pipeline, status) VALUES (%s, %s, 'running') "
             "ON CONFLICT (run_id) DO UPDATE SET status = 'running', started_at = now()",
             (self._run_id, run_params.get("pipeline_name") or "__default__"),
         )
+
+    def _mark_interrupted_runs(self) -> None:
+        with connect(self._url, autocommit=True) as connection:
+            interrupted = connection.execute(
+                "UPDATE raw_data.etl_runs SET status = 'interrupted', error = %s "
+                "WHERE status = 'running' AND run_id <> %s RETURNING run_id",
+                (
+                    f"did not finish (killed, or its database stopped); marked by run {self._run_id}",
+                    self._run_id,
+                ),
+            ).fetchall()
+        for (run_id,) in interrupted:
+            logger.warning("run %s never finished (killed, or its database stopped): interrupted", run_id)
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:

@@ -15,12 +15,15 @@ CONFIG_LOADER_ARGS = {
 from thelook_ecommerce_analysis.hooks import (  # noqa: E402
     CreateIndexesHook,
     ResourceMonitoringHook,
+    RunLockHook,
     RunLogHook,
 )
 
 # Kedro calls hooks last-registered first: the DDL (CreateIndexesHook) must run before the run log
-# records the run in raw_data.etl_runs.
-HOOKS = (ResourceMonitoringHook(), RunLogHook(), CreateIndexesHook())
+# records the run in raw_data.etl_runs. The job's lock is taken before all of them and let go after all
+# of them whatever the order (tryfirst/trylast); the run log marks dead runs only under that lock.
+_RUN_LOCK = RunLockHook()
+HOOKS = (ResourceMonitoringHook(), RunLogHook(_RUN_LOCK), CreateIndexesHook(), _RUN_LOCK)
 
 # Kedro-Viz's own run hooks write .viz/ files on every run; the job does not need them.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)

@@ -77,6 +77,29 @@ def test_truncated_file_no_longer_opens(horizon_dir: Path, tmp_path: Path) -> No
         pq.read_table(path)
 
 
+@pytest.mark.parametrize(("table", "column"), [("orders", None), ("order_items", "shipped_at")])
+def test_future_timestamp_moves_a_few_rows_to_2099(
+    horizon_dir: Path, tmp_path: Path, table: str, column: str | None
+) -> None:
+    path = write_corrupt_variant(
+        horizon_dir, tmp_path, "future_timestamp", table, column=column, fraction=0.001
+    )
+    moved = column or "created_at"
+    future, rows = duckdb.sql(
+        f"SELECT count(*) FILTER (WHERE year({moved}) = 2099), count(*) FROM '{path}'"
+    ).fetchone()
+    assert rows == pq.read_metadata(horizon_dir / f"{table}.parquet").num_rows
+    assert 1 <= future <= 0.001 * rows + 1
+    assert pq.read_schema(path) == pq.read_schema(horizon_dir / f"{table}.parquet")
+    assert untouched_tables_are_copies(horizon_dir, tmp_path, table)
+
+
+def test_empty_keeps_the_schema_and_no_row(horizon_dir: Path, tmp_path: Path) -> None:
+    path = write_corrupt_variant(horizon_dir, tmp_path, "empty", "events")
+    assert pq.read_metadata(path).num_rows == 0
+    assert pq.read_schema(path) == pq.read_schema(horizon_dir / "events.parquet")
+
+
 def test_in_place_corruption_damages_only_that_file(horizon_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "raw"
     write_corrupt_variant(horizon_dir, copy, "null_key", "products")
@@ -94,6 +117,8 @@ def test_in_place_corruption_damages_only_that_file(horizon_dir: Path, tmp_path:
         ("orphan_fk", "users", None, "no foreign key"),
         ("orphan_fk", "order_items", "status", "not a foreign key"),
         ("wrong_type", "orders", "colour", "no column"),
+        ("future_timestamp", "products", None, "products has no timestamp column"),
+        ("future_timestamp", "orders", "status", "orders.status is not a timestamp column"),
     ],
 )
 def test_bad_requests_are_refused_in_one_line(

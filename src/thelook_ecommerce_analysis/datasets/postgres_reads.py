@@ -1,4 +1,5 @@
-"""Small read-only views of PostgreSQL that the load needs before writing: parent keys and watermarks.
+"""Small read-only views of PostgreSQL that the load needs before writing: parent keys, and where the
+load starts (the clock, watermarks, which tables hold rows).
 
 They are datasets, not node code, because reading the database is I/O. Keys arrive as an ibis memtable
 so that a DuckDB expression can anti-join against them (ibis cannot join across backends).
@@ -6,7 +7,9 @@ so that a DuckDB expression can anti-join against them (ibis cannot join across 
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
@@ -16,6 +19,8 @@ from kedro.io import AbstractDataset, DatasetError
 from psycopg import sql
 
 from thelook_ecommerce_analysis.db.admin import connect
+
+logger = logging.getLogger(__name__)
 
 
 def _table_exists(connection, schema: str, table: str) -> bool:
@@ -67,39 +72,92 @@ class TableKeysDataset(AbstractDataset[None, ir.Table]):
         return {"table": f"{self._db_schema}.{self._table_name}", "columns": self._columns}
 
 
-class WatermarksDataset(AbstractDataset[None, dict[str, datetime | None]]):
-    """For each configured table, the largest value of its watermark column already loaded (or None
-    when the table is empty, missing, or has no watermark): where the next incremental load starts."""
+@dataclass(frozen=True)
+class LoadStart:
+    """Where this run's load starts, read in one transaction before anything is written.
+
+    `now` is the database's clock, not the worker's: etl_runs and the app's questions use that clock
+    too, and a worker container's clock may drift. A row stamped later than `future_cutoff` (now plus
+    the configured margin) is quarantined, and the watermarks ignore such rows, so that one bad
+    timestamp can never push a watermark into the future and silently skip every later row.
+    """
+
+    now: datetime
+    future_cutoff: datetime
+    watermarks: dict[str, datetime | None]
+    has_rows: dict[str, bool]
+
+
+class LoadStartDataset(AbstractDataset[None, LoadStart]):
+    """For each configured table: its watermark (the largest value of its watermark column already
+    loaded, up to now + `future_margin_days`; None when the table is empty, missing or has no
+    watermark) and whether it already holds rows; plus the database's clock.
+
+    Read once per run and kept: every table of the run sees the same clock, and the state as it was
+    before this run wrote anything.
+    """
 
     def __init__(
         self,
         *,
         db_schema: str,
         tables: dict[str, dict[str, Any]],
+        future_margin_days: float,
         credentials: dict[str, str],
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._db_schema = db_schema
         self._tables = tables
+        self._future_margin = timedelta(days=future_margin_days)
         self._url = credentials["con"]
         self.metadata = metadata
+        self._read: LoadStart | None = None
 
-    def load(self) -> dict[str, datetime | None]:
-        watermarks: dict[str, datetime | None] = {}
-        with connect(self._url) as connection:
-            for table, settings in self._tables.items():
-                column = settings.get("watermark")
-                if column is None or not _table_exists(connection, self._db_schema, table):
-                    watermarks[table] = None
-                    continue
-                query = sql.SQL("SELECT max({}) FROM {}.{}").format(
-                    sql.Identifier(column), sql.Identifier(self._db_schema), sql.Identifier(table)
-                )
-                watermarks[table] = connection.execute(query).fetchone()[0]
-        return watermarks
+    def load(self) -> LoadStart:
+        if self._read is None:
+            with connect(self._url) as connection, connection.transaction():
+                now = connection.execute("SELECT now()").fetchone()[0]
+                cutoff = now + self._future_margin
+                watermarks, has_rows = {}, {}
+                for table, settings in self._tables.items():
+                    watermarks[table], has_rows[table] = self._table_state(
+                        connection, table, settings.get("watermark"), cutoff
+                    )
+            self._read = LoadStart(now, cutoff, watermarks, has_rows)
+        return self._read
+
+    def _table_state(
+        self, connection, table: str, column: str | None, cutoff: datetime
+    ) -> tuple[datetime | None, bool]:
+        if not _table_exists(connection, self._db_schema, table):
+            return None, False
+        relation = sql.Identifier(self._db_schema, table)
+        (has_rows,) = connection.execute(
+            sql.SQL("SELECT EXISTS (SELECT FROM {})").format(relation)
+        ).fetchone()
+        if column is None:
+            return None, has_rows
+        watermark, later = connection.execute(
+            sql.SQL(
+                "SELECT (SELECT max({column}) FROM {relation} WHERE {column} <= %(cutoff)s),"
+                " (SELECT count(*) FROM {relation} WHERE {column} > %(cutoff)s)"
+            ).format(column=sql.Identifier(column), relation=relation),
+            {"cutoff": cutoff},
+        ).fetchone()
+        if later:
+            logger.warning(
+                "%s.%s holds %d row(s) with %s after %s (loaded before future timestamps were refused); "
+                "its watermark ignores them",
+                self._db_schema, table, later, column, cutoff.isoformat(timespec="seconds"),
+            )  # fmt: skip
+        return watermark, has_rows
 
     def save(self, data: None) -> None:
-        raise DatasetError("watermarks are read from the loaded tables, not saved")
+        raise DatasetError("the load start is read from the database, not saved")
 
     def _describe(self) -> dict[str, Any]:
-        return {"schema": self._db_schema, "tables": sorted(self._tables)}
+        return {
+            "schema": self._db_schema,
+            "tables": sorted(self._tables),
+            "future_margin_days": self._future_margin / timedelta(days=1),
+        }

@@ -11,6 +11,10 @@ Each kind breaks one rule that the pipeline must enforce before anything reaches
 - `orphan_fk`: a foreign key (default: the table's first, e.g. order_items.order_id) points to ids
   that do not exist in the parent table.
 - `truncated`: the Parquet file is cut in the middle, as by a crashed copy; it no longer opens.
+- `future_timestamp`: a timestamp column (default: created_at, else the table's first timestamp) moves
+  to the year 2099 in some rows, as from a clock set wrong; loaded, such a row would move the table's
+  watermark past every real row to come.
+- `empty`: the file keeps its schema and loses every row, as an export that failed quietly would.
 
 Only `table` is damaged; the other tables are copied unchanged so that `out_dir` is a complete
 raw-data folder. `src_dir` and `out_dir` may be the same folder (the damaged file then replaces the
@@ -20,6 +24,7 @@ good one, atomically).
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +36,17 @@ from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.synth.generator import write_parquet_atomically
 from thelook_ecommerce_analysis.synth.schema import FOREIGN_KEYS, PRIMARY_KEYS, TABLES
 
-CORRUPTION_KINDS: tuple[str, ...] = ("wrong_type", "null_key", "duplicate_key", "orphan_fk", "truncated")
+CORRUPTION_KINDS: tuple[str, ...] = (
+    "wrong_type",
+    "null_key",
+    "duplicate_key",
+    "orphan_fk",
+    "truncated",
+    "future_timestamp",
+    "empty",
+)
 DEFAULT_FRACTION = 0.01
+FUTURE_YEAR = 2099
 
 
 def write_corrupt_variant(
@@ -47,8 +61,9 @@ def write_corrupt_variant(
 ) -> Path:
     """Copy the seven tables from `src_dir` to `out_dir` with `table` damaged by `kind`; return its path.
 
-    `column` picks the column for wrong_type and orphan_fk (defaults above); `fraction` is the share
-    of rows damaged by null_key, duplicate_key and orphan_fk (at least one row); `seed` picks them.
+    `column` picks the column for wrong_type, orphan_fk and future_timestamp (defaults above);
+    `fraction` is the share of rows damaged by null_key, duplicate_key, orphan_fk and future_timestamp
+    (at least one row); `seed` picks them.
     """
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     _check_request(src_dir, kind, table, column)
@@ -67,6 +82,10 @@ def write_corrupt_variant(
         "null_key": lambda: _null_key(data, PRIMARY_KEYS[table], _pick_rows(rng, data.num_rows, fraction)),
         "duplicate_key": lambda: _duplicate_key(data, PRIMARY_KEYS[table], rng, fraction),
         "orphan_fk": lambda: _orphan_fk(data, column or next(iter(FOREIGN_KEYS[table])), rng, fraction),
+        "future_timestamp": lambda: _future_timestamp(
+            data, _timestamp_column(data, table, column), _pick_rows(rng, data.num_rows, fraction)
+        ),
+        "empty": lambda: data.slice(0, 0),
     }
     write_parquet_atomically(damage[kind](), target)
     return target
@@ -114,13 +133,21 @@ def _wrong_type(data: pa.Table, column: str) -> pa.Table:
     return _replace_column(data, column, data.column(column).cast(pa.string()).combine_chunks())
 
 
-def _null_key(data: pa.Table, key: str, rows: np.ndarray) -> pa.Table:
-    mask = np.zeros(data.num_rows, dtype=bool)
+def _row_mask(count: int, rows: np.ndarray) -> pa.BooleanArray:
+    mask = np.zeros(count, dtype=bool)
     mask[rows] = True
+    return pa.array(mask)
+
+
+def _null_key(data: pa.Table, key: str, rows: np.ndarray) -> pa.Table:
     return _replace_column(
         data,
         key,
-        pc.if_else(pa.array(mask), pa.nulls(data.num_rows, pa.int64()), data.column(key).combine_chunks()),
+        pc.if_else(
+            _row_mask(data.num_rows, rows),
+            pa.nulls(data.num_rows, pa.int64()),
+            data.column(key).combine_chunks(),
+        ),
     )
 
 
@@ -143,6 +170,31 @@ def _orphan_fk(data: pa.Table, column: str, rng: np.random.Generator, fraction: 
     nulls = original.is_null().to_numpy(zero_copy_only=False).copy()
     nulls[rows] = False
     return _replace_column(data, column, pa.array(values, mask=nulls))
+
+
+def _timestamp_column(data: pa.Table, table: str, column: str | None) -> str:
+    """`column` if it is a timestamp column of `table`; by default created_at, else the first one."""
+    timestamps = [field.name for field in data.schema if pa.types.is_timestamp(field.type)]
+    if not timestamps:
+        raise ThelookError(
+            f"{table} has no timestamp column to move into the future; pick e.g. --table orders"
+        )
+    if column is None:
+        return "created_at" if "created_at" in timestamps else timestamps[0]
+    if column not in timestamps:
+        raise ThelookError(
+            f"{table}.{column} is not a timestamp column; choose one of {', '.join(timestamps)}"
+        )
+    return column
+
+
+def _future_timestamp(data: pa.Table, column: str, rows: np.ndarray) -> pa.Table:
+    """The picked rows' `column` becomes noon of 1 January FUTURE_YEAR (UTC)."""
+    original = data.column(column).combine_chunks()
+    moment = pa.scalar(
+        datetime(FUTURE_YEAR, 1, 1, 12, tzinfo=UTC if original.type.tz else None), original.type
+    )
+    return _replace_column(data, column, pc.if_else(_row_mask(data.num_rows, rows), moment, original))
 
 
 def _truncate(path: Path) -> None:

@@ -1,5 +1,5 @@
 """The data_processing nodes on small in-memory tables (ibis on DuckDB): contract, cleaning,
-incremental selection, rejections."""
+incremental selection, rejections. The load's clock is a node input (LoadStart), fixed here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import ibis
 import pyarrow as pa
 import pytest
 
+from thelook_ecommerce_analysis.datasets.postgres_reads import LoadStart
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.pipelines.data_processing import nodes
 
@@ -20,6 +21,14 @@ ORDER_RULES = {
     "non_negative": ["user_id"],
 }
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
+NOW = T0 + timedelta(days=10)
+
+
+def load_start(
+    watermark: datetime | None = None, *, has_rows: bool = False, margin: timedelta = timedelta(days=1)
+) -> LoadStart:
+    """The state a run starts from, with the clock at NOW (no database needed)."""
+    return LoadStart(NOW, NOW + margin, {"orders": watermark}, {"orders": has_rows})
 
 
 def orders(**overrides) -> ibis.Table:
@@ -37,7 +46,7 @@ def orders(**overrides) -> ibis.Table:
 
 def test_a_valid_table_passes_unchanged() -> None:
     table = orders()
-    assert nodes.check_contract(table, ORDER_RULES, "orders") is table
+    assert nodes.check_contract(table, ORDER_RULES, load_start(), False, "orders") is table
 
 
 @pytest.mark.parametrize(
@@ -51,7 +60,7 @@ def test_a_valid_table_passes_unchanged() -> None:
 )
 def test_hard_contract_violations_stop_the_table(overrides: dict, message: str) -> None:
     with pytest.raises(ThelookError) as raised:
-        nodes.check_contract(orders(**overrides), ORDER_RULES, "orders")
+        nodes.check_contract(orders(**overrides), ORDER_RULES, load_start(), False, "orders")
     assert str(raised.value).startswith("orders: contract violated, nothing written: ")
     assert message in str(raised.value)
 
@@ -59,7 +68,7 @@ def test_hard_contract_violations_stop_the_table(overrides: dict, message: str) 
 def test_missing_column_is_named() -> None:
     table = orders().drop("status")
     with pytest.raises(ThelookError, match="missing column\\(s\\) status"):
-        nodes.check_contract(table, ORDER_RULES, "orders")
+        nodes.check_contract(table, ORDER_RULES, load_start(), False, "orders")
 
 
 def test_cleaning_trims_normalises_countries_and_casing() -> None:
@@ -99,11 +108,11 @@ def test_conform_types_gives_the_canonical_arrow_types() -> None:
 def test_incremental_selection_uses_watermark_minus_lookback() -> None:
     table = orders()
     settings = {"watermark": "created_at", "lookback_days": 1}
-    everything = nodes.select_incremental(table, {"orders": None}, settings, "orders")
-    recent = nodes.select_incremental(table, {"orders": T0 + timedelta(days=2)}, settings, "orders")
+    everything = nodes.select_incremental(table, load_start(None), settings, "orders")
+    recent = nodes.select_incremental(table, load_start(T0 + timedelta(days=2)), settings, "orders")
     assert everything.count().execute() == 3
     assert sorted(recent.order_id.to_pyarrow().to_pylist()) == [3]
-    no_watermark = nodes.select_incremental(table, {"orders": T0}, {"watermark": None}, "orders")
+    no_watermark = nodes.select_incremental(table, load_start(T0), {"watermark": None}, "orders")
     assert no_watermark.count().execute() == 3
 
 
@@ -113,7 +122,9 @@ def test_rejections_name_the_first_broken_rule_and_orphans() -> None:
         status=pa.array(["Processing", "Complete", "Lost"]),
     )
     users = ibis.memtable({"id": [10, 11, 12]})
-    marked = nodes.mark_rejections(table, ORDER_RULES, users, references={"user_id": "users.id"})
+    marked = nodes.mark_rejections(
+        table, ORDER_RULES, load_start(), users, references={"user_id": "users.id"}
+    )
     accepted = nodes.accepted_rows(marked).to_pyarrow()
     rejected = nodes.rejected_rows(marked, ["order_id"]).order_by("record_key").to_pyarrow().to_pylist()
     assert tuple(accepted.column_names) == tuple(table.columns)
@@ -129,7 +140,57 @@ def test_orphan_foreign_keys_are_rejected_but_null_foreign_keys_pass() -> None:
     table = orders(user_id=pa.array([10, None, 99], pa.int64()))
     rules = {**ORDER_RULES, "not_null": []}
     marked = nodes.mark_rejections(
-        table, rules, ibis.memtable({"id": [10]}), references={"user_id": "users.id"}
+        table, rules, load_start(), ibis.memtable({"id": [10]}), references={"user_id": "users.id"}
     )
     rejected = nodes.rejected_rows(marked, ["order_id"]).to_pyarrow().to_pylist()
     assert {row["record_key"]: row["reason"] for row in rejected} == {"3": "user_id not found in users.id"}
+
+
+SHIPPED_RULES = {
+    **ORDER_RULES,
+    "columns": {**ORDER_RULES["columns"], "shipped_at": "timestamp"},
+    "ordered": [["created_at", "shipped_at"]],
+}
+
+
+def test_timestamps_later_than_the_clock_plus_margin_are_rejected_first() -> None:
+    """Any timestamp column counts; exactly at the cutoff is still accepted; a NULL is never future."""
+    cutoff = NOW + timedelta(days=1)
+    table = orders(
+        created_at=pa.array([cutoff, datetime(2099, 1, 1, tzinfo=UTC), T0], pa.timestamp("us", "UTC")),
+        shipped_at=pa.array([None, T0, cutoff + timedelta(microseconds=1)], pa.timestamp("us", "UTC")),
+    )
+    marked = nodes.mark_rejections(table, SHIPPED_RULES, load_start(), references={})
+    assert nodes.accepted_rows(marked).order_id.to_pyarrow().to_pylist() == [1]
+    rejected = nodes.rejected_rows(marked, ["order_id"]).order_by("record_key").to_pyarrow().to_pylist()
+    assert [(row["record_key"], row["reason"]) for row in rejected] == [
+        ("2", "created_at is in the future"),  # it also breaks 'shipped_at before created_at'
+        ("3", "shipped_at is in the future"),
+    ]
+
+
+def test_the_margin_is_the_load_starts_and_the_clock_decides() -> None:
+    table = orders(
+        created_at=pa.array([NOW + timedelta(hours=h) for h in (1, 30, 50)], pa.timestamp("us", "UTC"))
+    )
+    for margin, accepted in ((timedelta(days=1), [1]), (timedelta(days=2), [1, 2]), (timedelta(0), [])):
+        marked = nodes.mark_rejections(table, ORDER_RULES, load_start(margin=margin), references={})
+        assert sorted(nodes.accepted_rows(marked).order_id.to_pyarrow().to_pylist()) == accepted, margin
+
+
+def test_an_empty_input_warns_while_the_table_is_empty(caplog) -> None:
+    empty = orders().filter(ibis.literal(False))
+    with caplog.at_level("WARNING"):
+        assert nodes.check_contract(empty, ORDER_RULES, load_start(), False, "orders") is empty
+    assert "orders: the input has no rows (the table holds none yet either): nothing to load" in caplog.text
+
+
+def test_an_empty_input_for_a_loaded_table_stops_unless_allowed(caplog) -> None:
+    empty = orders().filter(ibis.literal(False))
+    with pytest.raises(ThelookError) as raised:
+        nodes.check_contract(empty, ORDER_RULES, load_start(T0, has_rows=True), False, "orders")
+    assert str(raised.value).startswith("orders: the input has no rows but the table already holds rows")
+    assert "--allow-empty-input" in str(raised.value)
+    with caplog.at_level("WARNING"):
+        nodes.check_contract(empty, ORDER_RULES, load_start(T0, has_rows=True), True, "orders")
+    assert "allowed by allow_empty_input" in caplog.text

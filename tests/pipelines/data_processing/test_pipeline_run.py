@@ -170,7 +170,12 @@ def test_incremental_earlier_then_later_equals_full_load_of_later(pg_urls, proje
         ("wrong_type", "order_items", "order_items: contract violated, nothing written: column"),
         ("null_key", "orders", "orders: contract violated, nothing written: NULL key order_id"),
         ("duplicate_key", "users", "users: contract violated, nothing written: duplicate key id"),
-        ("truncated", "events", "events.parquet"),
+        (
+            "truncated",
+            "events",
+            "run failed: data/01_raw/events.parquet is not a readable Parquet file (truncated or damaged): "
+            "Parquet magic bytes not found in footer",
+        ),
     ],
 )
 def test_bad_input_stops_with_one_clear_error_and_keeps_loaded_data(
@@ -246,4 +251,9 @@ def test_killed_mid_load_leaves_target_unchanged_and_next_run_completes(pg_urls,
             run_pipeline("data_processing")
         rows = pq.read_metadata(project / "data" / "01_raw" / f"{target}.parquet").num_rows
         assert checksums(urls.owner)[target][0] == rows - quarantined(urls.owner).get(target, 0)
+        with psycopg.connect(urls.owner) as connection:
+            statuses = connection.execute(
+                "SELECT status FROM raw_data.etl_runs ORDER BY started_at"
+            ).fetchall()
+        assert statuses == [("interrupted",), ("success",)], "the next run marks the killed one"
     shutil.rmtree(project, ignore_errors=True)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from thelook_ecommerce_analysis.errors import ThelookError
+
+if TYPE_CHECKING:
+    from thelook_ecommerce_analysis.datasets.postgres_reads import LoadStart
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +70,19 @@ def _key_expression(table: ir.Table, key: list[str]) -> ir.Value:
     return table[key[0]] if len(key) == 1 else ibis.struct({column: table[column] for column in key})
 
 
-def check_contract(table: ir.Table, rules: dict[str, Any], table_name: str) -> ir.Table:
+def check_contract(
+    table: ir.Table,
+    rules: dict[str, Any],
+    load_start: LoadStart,
+    allow_empty_input: bool,
+    table_name: str,
+) -> ir.Table:
     """Stop this table before any write when its hard contract fails; log the row-rule counts.
 
-    Hard: exact columns and type families, key non-null and unique. One aggregation computes the key
-    checks and every row rule's count together, so a large file is scanned once.
+    Hard: exact columns and type families, key non-null and unique, and no empty input for a table
+    that already holds rows (an export that lost its rows is far likelier than a business that did;
+    `allow_empty_input` accepts it). One aggregation computes the key checks and every row rule's count
+    together, so a large file is scanned once.
     """
     if problems := _schema_violations(table.schema(), rules["columns"]):
         raise ThelookError(f"{table_name}: contract violated, nothing written: {'; '.join(problems)}")
@@ -97,6 +108,8 @@ def check_contract(table: ir.Table, rules: dict[str, Any], table_name: str) -> i
         )
     if problems:
         raise ThelookError(f"{table_name}: contract violated, nothing written: {'; '.join(problems)}")
+    if rows == 0:
+        _check_empty_input(table_name, load_start.has_rows[table_name], allow_empty_input)
     broken = {
         name: result[f"rule_{index}"] for index, name in enumerate(predicates) if result[f"rule_{index}"]
     }
@@ -107,6 +120,22 @@ def check_contract(table: ir.Table, rules: dict[str, Any], table_name: str) -> i
         ", ".join(f"{name} ({count})" for name, count in broken.items()) or "none",
     )
     return table
+
+
+def _check_empty_input(table_name: str, table_has_rows: bool, allow_empty_input: bool) -> None:
+    """An input without rows: a warning when there is nothing to lose, an error when the table already
+    holds rows (unless allowed), since an empty export is usually a broken one."""
+    if table_has_rows and not allow_empty_input:
+        raise ThelookError(
+            f"{table_name}: the input has no rows but the table already holds rows: an empty export is "
+            "probably a broken one; nothing written (if it really is empty, run `thelook run "
+            "--allow-empty-input` or `kedro run --params allow_empty_input=true`)"
+        )
+    logger.warning(
+        "%s: the input has no rows (%s): nothing to load",
+        table_name,
+        "allowed by allow_empty_input" if table_has_rows else "the table holds none yet either",
+    )
 
 
 def _duplicate_key_examples(table: ir.Table, key: list[str]) -> str:
@@ -178,16 +207,17 @@ def clean_table(table: ir.Table, rules: dict[str, Any], country_spellings: dict[
 
 
 def select_incremental(
-    table: ir.Table, watermarks: dict[str, datetime | None], settings: dict[str, Any], table_name: str
+    table: ir.Table, load_start: LoadStart, settings: dict[str, Any], table_name: str
 ) -> ir.Table:
     """Rows that may be new or changed since the last load.
 
     Empty target (no watermark): everything. Otherwise rows created after the watermark, minus the
     table's look-back window, which brings back recent rows whose status may have moved on. Rows older
-    than the window are immutable, and the upsert leaves unchanged rows untouched anyway.
+    than the window are immutable, and the upsert leaves unchanged rows untouched anyway. The watermark
+    never counts a row later than the load's future cutoff (see LoadStart), so it cannot be stalled.
     """
     column = settings.get("watermark")
-    watermark = watermarks.get(table_name)
+    watermark = load_start.watermarks.get(table_name)
     if column is None or watermark is None:
         return table
     since = watermark - timedelta(days=settings.get("lookback_days", 0))
@@ -197,18 +227,36 @@ def select_incremental(
 # -- row rules and foreign keys --------------------------------------------------------------------
 
 
+def _future_predicates(
+    table: ir.Table, columns: dict[str, str], cutoff: datetime
+) -> dict[str, ir.BooleanValue]:
+    """TRUE for a row with a timestamp later than `cutoff`: a clock set wrong, or a bad export. Loaded,
+    such a row would move its table's watermark past every real row to come."""
+    return {
+        f"{name} is in the future": (table[name] > ibis.literal(cutoff, type=table[name].type())).fill_null(
+            False
+        )
+        for name, family in columns.items()
+        if family == "timestamp"
+    }
+
+
 def mark_rejections(
     table: ir.Table,
     rules: dict[str, Any],
+    load_start: LoadStart,
     *parent_keys: ir.Table,
     references: dict[str, str],
 ) -> ir.Table:
-    """Add `rejection_reason`: the first row rule or foreign key the row breaks, NULL when it is good.
+    """Add `rejection_reason`: the first rule or foreign key the row breaks, NULL when it is good.
 
-    `references` maps a column to the name of the parent key column it must be found in; the parent
-    keys arrive in the same order as `references` (keys already in PostgreSQL, as memtables).
+    A timestamp later than `load_start.future_cutoff` comes first (it explains any ordering rule the
+    same timestamp also breaks), then the row rules, then the foreign keys. `references` maps a column
+    to the name of the parent key column it must be found in; the parent keys arrive in the same order
+    as `references` (keys already in PostgreSQL, as memtables).
     """
-    checks = list(_row_rule_predicates(table, rules).items())
+    checks = list(_future_predicates(table, rules["columns"], load_start.future_cutoff).items())
+    checks += list(_row_rule_predicates(table, rules).items())
     for (column, parent), keys in zip(references.items(), parent_keys, strict=True):
         orphan = table[column].notnull() & ~table[column].isin(keys[parent.split(".")[-1]])
         checks.append((f"{column} not found in {parent}", orphan))

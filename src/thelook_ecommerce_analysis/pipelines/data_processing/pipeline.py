@@ -2,6 +2,8 @@
 
 raw_<table> (Parquet through DuckDB)
   -> check_contract -> clean -> select_incremental -> mark_rejections
+     (all but clean read raw_data_load_start: the database's clock, the watermarks, which tables
+      already hold rows; a row stamped later than the clock plus a margin is quarantined)
   -> accepted rows: pg_<table>@ibis (IbisUpsertDataset into raw_data.<table>)
   -> rejected rows: quarantine_<table> (raw_data.etl_quarantine, with the reason and the run id)
 
@@ -52,7 +54,7 @@ def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
     return [
         node(
             _bind(nodes.check_contract, table_name=table),
-            inputs=[f"raw_{table}", rules],
+            inputs=[f"raw_{table}", rules, "raw_data_load_start", "params:allow_empty_input"],
             outputs=f"{table}_checked",
             name=f"check_contract_{table}",
         ),
@@ -64,13 +66,13 @@ def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
         ),
         node(
             _bind(nodes.select_incremental, table_name=table),
-            inputs=[f"{table}_cleaned", "raw_data_watermarks", f"params:load_settings.{table}"],
+            inputs=[f"{table}_cleaned", "raw_data_load_start", f"params:load_settings.{table}"],
             outputs=f"{table}_candidates",
             name=f"select_incremental_{table}",
         ),
         node(
             _bind(nodes.mark_rejections, references=references),
-            inputs=[f"{table}_candidates", rules, *parent_keys],
+            inputs=[f"{table}_candidates", rules, "raw_data_load_start", *parent_keys],
             outputs=f"{table}_marked",
             name=f"mark_rejections_{table}",
         ),
