@@ -306,8 +306,9 @@ def _example_review():
 @examples.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Also approved, rejected and superseded ones.")
 def examples_list(show_all: bool) -> None:
-    """Show the candidates pending review (id, status, created_at, question, SQL), oldest first."""
-    from thelook_ecommerce_analysis.rag.examples_review import ReviewStatus
+    """Show the candidates pending review (id, status, created_at, question, SQL), oldest first; control
+    characters are shown escaped, so that nothing in them can hide from the reviewer."""
+    from thelook_ecommerce_analysis.rag.examples_review import ReviewStatus, visible
 
     statuses = tuple(ReviewStatus) if show_all else (ReviewStatus.PENDING,)
     candidates = _example_review().candidates(statuses)
@@ -316,9 +317,9 @@ def examples_list(show_all: bool) -> None:
     for candidate in candidates:
         click.echo(
             f"#{candidate.id}  {candidate.status:<10}  {candidate.created_at:%Y-%m-%d %H:%M %Z}  "
-            f"{candidate.question}"
+            f"{visible(candidate.question)}"
         )
-        click.echo("".join(f"    {line}\n" for line in candidate.sql.strip().splitlines()), nl=False)
+        click.echo("".join(f"    {line}\n" for line in visible(candidate.sql.strip()).split("\n")), nl=False)
 
 
 @examples.command("approve")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +66,23 @@ class Candidate:
     created_at: datetime
     reviewed_at: datetime | None
     example_id: str | None
+
+
+HIDING_CATEGORIES = frozenset({"Cc", "Cf"})
+"""Unicode control and format characters: escape sequences, carriage returns, bidirectional overrides."""
+
+
+def _escaped(char: str) -> str:
+    if char in "\n\t" or unicodedata.category(char) not in HIDING_CATEGORIES:
+        return char
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def visible(text: str) -> str:
+    """`text` with control and format characters (newlines and tabs aside) written as \\xNN or \\uNNNN:
+    a reviewer's terminal must show all that would be approved, and an escape sequence (concealed text),
+    a carriage return or a right-to-left override could hide or reorder part of it."""
+    return "".join(_escaped(char) for char in text)
 
 
 def normalised_question(question: str) -> str:
