@@ -363,8 +363,8 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
             written = upsert_batches(
                 connection, changed.to_reader(), self._db_schema, self._table_name, ["id"]
             )
-            # Documents the pipeline no longer produces go; examples a user verified in the app
-            # (thumbs-up, metadata.verified) are not the pipeline's to delete.
+            # Documents the pipeline no longer produces go; examples approved from the app's thumbs-ups
+            # (`thelook examples approve`, metadata.verified) are not the pipeline's to delete.
             deleted = connection.execute(
                 sql.SQL(
                     "DELETE FROM {} WHERE id <> ALL(%s) "
