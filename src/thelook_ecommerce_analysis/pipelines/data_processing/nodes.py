@@ -232,13 +232,12 @@ def _future_predicates(
 ) -> dict[str, ir.BooleanValue]:
     """TRUE for a row with a timestamp later than `cutoff`: a clock set wrong, or a bad export. Loaded,
     such a row would move its table's watermark past every real row to come."""
-    return {
-        f"{name} is in the future": (table[name] > ibis.literal(cutoff, type=table[name].type())).fill_null(
-            False
-        )
-        for name, family in columns.items()
-        if family == "timestamp"
-    }
+    predicates: dict[str, ir.BooleanValue] = {}
+    for name, family in columns.items():
+        if family == "timestamp":
+            later = table[name] > ibis.literal(cutoff, type=table[name].type())
+            predicates[f"{name} is in the future"] = later.fill_null(False)
+    return predicates
 
 
 def mark_rejections(
