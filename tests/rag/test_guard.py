@@ -64,7 +64,6 @@ VALID_QUERIES = [
     "SELECT order_id FROM orders ORDER BY order_id FETCH FIRST 2 ROWS ONLY",
     "SELECT DISTINCT ON (user_id) user_id, order_id, created_at FROM orders ORDER BY user_id, "
     "created_at DESC",
-    "WITH RECURSIVE days(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM days WHERE n < 7) SELECT n FROM days",
     "SELECT p.department, p.name, rank() OVER (PARTITION BY p.department ORDER BY p.retail_price DESC) AS r "
     "FROM products p",
     "SELECT date_part('dow', created_at) AS weekday, count(*) FROM orders GROUP BY 1",
@@ -271,3 +270,66 @@ def test_guard_is_fast_on_typical_queries(catalog: Catalog) -> None:
             timings.append((time.thread_time() - started) * 1000)
     p95 = statistics.quantiles(timings, n=20)[-1]
     assert p95 < 20, f"guard p95 {p95:.1f} ms of CPU time"
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        (
+            "WITH RECURSIVE days(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM days WHERE n < 7) "
+            "SELECT n FROM days",
+            "WITH RECURSIVE is not allowed: a recursive query can make rows without end",
+        ),
+        (
+            "SELECT d FROM generate_series(date '2024-01-01', (SELECT max(created_at) FROM orders), "
+            "interval '1 day') AS d",
+            "generate_series() needs constant bounds",
+        ),
+        ("SELECT count(*) FROM generate_series(1, 100001)", "generate_series() would make 100,001 values"),
+        (
+            "SELECT count(*) FROM generate_series(date '2024-01-01', date '2025-01-01', interval '1 minute')",
+            "generate_series() would make 527,041 values",
+        ),
+        (
+            "SELECT count(*) FROM generate_series(1, 1000) AS a, generate_series(1, 1000) AS b",
+            "the generate_series() calls of this query would make 1,000,000 rows together",
+        ),
+        ("SELECT count(*) FROM generate_series(1, 10, 0)", "generate_series() needs constant bounds"),
+        ("SELECT o.status FROM orders o WHERE (o).status = 'Complete'", "attribute notation (o).status"),
+        ("SELECT 1 OPERATOR(pg_catalog.+) 2", "OPERATOR is not allowed: it names an operator by its schema"),
+        ("SELECT CAST(status AS tsvector) FROM orders", "type tsvector is not allowed"),
+        ("SELECT status::regtype FROM orders", "type regtype is not allowed"),
+        ("SELECT current_database()", "function current_database() is not allowed: it probes"),
+        (
+            "SELECT md5(status) FROM orders",
+            "function md5() is not allowed: only analytic functions may be called (aggregate, window, math",
+        ),
+        ('SELECT "num_nulls"(status) FROM orders', 'quoted function name "num_nulls" is not allowed'),
+        ("SELECT pg_catalog.upper(status) FROM orders", "schema-qualified function call upper()"),
+    ],
+)
+def test_calls_casts_and_row_makers_outside_the_allowlist_are_refused(
+    query: str, reason: str, catalog: Catalog
+) -> None:
+    result = guard_sql(query, catalog)
+    assert not result.ok
+    assert result.reason.startswith(reason), result.reason
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT count(*) FROM generate_series(1, 100000)",
+        "SELECT count(*) FROM generate_series(100000, 1, -1)",
+        "SELECT count(*) FROM generate_series(1, 1000) AS a, generate_series(1, 100) AS b",
+        "SELECT d FROM generate_series(timestamp '2024-01-01 00:00', timestamp '2024-01-02 00:00', "
+        "'1 hour') AS d",
+        "SELECT d FROM generate_series(current_date - 30, current_date, interval '1 day') AS d",
+        "SELECT d FROM generate_series(date_trunc('month', current_date) - interval '2 years', "
+        "date_trunc('month', current_date), interval '1 month') AS d",
+    ],
+)
+def test_a_series_of_known_length_passes(query: str, catalog: Catalog, thelook_db: RoleUrls) -> None:
+    result = guard_sql(query, catalog)
+    assert result.ok, result.reason
+    assert rows_of(thelook_db.reader, result.sql)

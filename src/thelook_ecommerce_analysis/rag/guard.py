@@ -12,9 +12,13 @@ sends the same hostile statements straight to it); docs/guard.md explains each r
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -24,10 +28,55 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.tokens import Token, TokenType
 
 from thelook_ecommerce_analysis.errors import ThelookError
+from thelook_ecommerce_analysis.rag.allowlist import (
+    ALLOWED_FUNCTIONS,
+    ALLOWED_SYNTAX,
+    ALLOWED_TYPES,
+    function_refusal,
+)
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, closest_name
 
 POSTGRES = Dialect.get_or_raise("postgres")
 MAX_LISTED_COLUMNS = 40
+MAX_SHOWN_SQL = 60
+"""How much of an offending expression a refusal quotes."""
+
+MAX_SERIES_VALUES = 100_000
+"""The longest generate_series a query may make: a daily calendar of 270 years, a small table in memory."""
+
+WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+TEMPORAL_TYPES = frozenset(
+    {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ}
+)
+SECONDS_PER_UNIT = {
+    "microsecond": Decimal("0.000001"),
+    "millisecond": Decimal("0.001"),
+    "second": Decimal(1),
+    "minute": Decimal(60),
+    "hour": Decimal(3600),
+    "day": Decimal(86400),
+    "week": Decimal(7 * 86400),
+    "month": Decimal(30 * 86400),
+    "year": Decimal(365 * 86400),
+    "decade": Decimal(3650 * 86400),
+    "century": Decimal(36500 * 86400),
+    "millennium": Decimal(365000 * 86400),
+}
+INTERVAL_UNIT_ALIASES = {
+    **{alias: "microsecond" for alias in ("us", "usec", "usecs", "microseconds")},
+    **{alias: "millisecond" for alias in ("ms", "msec", "msecs", "milliseconds")},
+    **{alias: "second" for alias in ("s", "sec", "secs", "seconds")},
+    **{alias: "minute" for alias in ("m", "min", "mins", "minutes")},
+    **{alias: "hour" for alias in ("h", "hr", "hrs", "hours")},
+    **{alias: "day" for alias in ("d", "days")},
+    **{alias: "week" for alias in ("w", "weeks")},
+    **{alias: "month" for alias in ("mon", "mons", "months")},
+    **{alias: "year" for alias in ("y", "yr", "yrs", "years")},
+    **{alias: "decade" for alias in ("decades",)},
+    **{alias: "century" for alias in ("centuries",)},
+    **{alias: "millennium" for alias in ("millennia", "millenniums")},
+}
+INTERVAL_PART = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*([A-Za-z]+)")
 
 
 @dataclass(frozen=True)
@@ -40,96 +89,6 @@ class GuardResult:
     reason: str = ""
     hints: list[str] = field(default_factory=list)
 
-
-@dataclass(frozen=True)
-class FunctionFamily:
-    """Dangerous functions that share one reason: exact names and name prefixes, all lower case."""
-
-    reason: str
-    names: frozenset[str] = frozenset()
-    prefixes: tuple[str, ...] = ()
-
-    def matches(self, name: str) -> bool:
-        return name in self.names or name.startswith(self.prefixes)
-
-
-DENIED_FUNCTION_FAMILIES: tuple[FunctionFamily, ...] = (
-    FunctionFamily(
-        "reads or lists files on the database server",
-        frozenset(
-            {"pg_read_file", "pg_read_binary_file", "pg_stat_file", "pg_current_logfile", "pg_logdir_ls"}
-        ),
-        ("pg_ls_", "pg_file_"),
-    ),
-    FunctionFamily(
-        "large-object functions import and export server files and store data (lo_import, lo_export)",
-        frozenset({"loread", "lowrite"}),
-        ("lo_",),
-    ),
-    FunctionFamily("connects to other databases or servers", prefixes=("dblink", "postgres_fdw")),
-    FunctionFamily(
-        "runs SQL given as text, which would bypass this guard's checks",
-        frozenset({"ts_stat", "ts_rewrite"}),
-        ("query_to_xml", "table_to_xml", "cursor_to_xml", "schema_to_xml", "database_to_xml"),
-    ),
-    FunctionFamily(
-        "changes or reads server settings: set_config can lift the statement timeout (the second wall), "
-        "and settings disclose paths and configuration that no business question needs",
-        frozenset({"set_config", "current_setting", "pg_reload_conf", "pg_show_all_settings"}),
-        ("pg_show_all_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings", "pg_config"),
-    ),
-    FunctionFamily(
-        "signals or messages other sessions",
-        frozenset({"pg_terminate_backend", "pg_cancel_backend", "pg_signal_backend", "pg_notify"}),
-        ("pg_log_backend_memory_contexts",),
-    ),
-    FunctionFamily("sleeps, holding a connection without doing work", prefixes=("pg_sleep",)),
-    FunctionFamily(
-        "reads or advances a sequence (nextval and setval write)",
-        frozenset({"nextval", "setval", "currval", "lastval"}),
-    ),
-    FunctionFamily(
-        "takes advisory locks that outlive the query and can block the ETL job",
-        prefixes=("pg_advisory", "pg_try_advisory"),
-    ),
-    FunctionFamily(
-        "assigns or exposes transaction ids (txid_current writes a transaction id)",
-        frozenset({"pg_current_xact_id", "pg_current_xact_id_if_assigned", "pg_export_snapshot"}),
-        ("txid_", "pg_current_snapshot", "pg_snapshot_", "pg_xact_"),
-    ),
-    FunctionFamily(
-        "administers replication, WAL, backups, logs or statistics",
-        frozenset({"pg_switch_wal", "pg_promote", "pg_rotate_logfile", "pg_import_system_collations"}),
-        (
-            *(
-                "pg_logical_",
-                "pg_replication_",
-                "pg_create_",
-                "pg_drop_",
-                "pg_copy_",
-                "pg_wal_",
-                "pg_backup_",
-            ),
-            *("pg_start_backup", "pg_stop_backup", "pg_stat_reset", "pg_sync_replication_slots"),
-        ),
-    ),
-    FunctionFamily(
-        "reads raw storage pages (pageinspect, pgstattuple)",
-        frozenset({"get_raw_page", "page_header", "heap_page_items", "heap_page_item_attrs"}),
-        ("bt_page_", "bt_metap", "pgstat", "fsm_page_contents", "brin_page_", "gin_page_", "hash_page_"),
-    ),
-    FunctionFamily(
-        "probes the server's identity, network address or privileges (reconnaissance)",
-        frozenset({"version", "current_version", "inet_server_addr", "inet_server_port"})
-        | frozenset({"inet_client_addr", "inet_client_port"}),
-        ("has_",),
-    ),
-    FunctionFamily(
-        "is a PostgreSQL server or catalog function (pg_*), for administration and introspection, "
-        "which no question about the shop's data needs",
-        prefixes=("pg_",),
-    ),
-)
 
 ALLOWED_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery)
 
@@ -145,6 +104,7 @@ FORBIDDEN_NODES: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.Set, "it changes session settings; only SELECT queries may run"),
     (exp.Grant, "it changes privileges; only SELECT queries may run"),
     (exp.Revoke, "it changes privileges; only SELECT queries may run"),
+    (exp.Operator, "it names an operator by its schema; write the operator itself"),
 )
 
 STATEMENT_NAMES: dict[type[exp.Expr], str] = {
@@ -203,7 +163,12 @@ def checked_query(sql: str, catalog: Catalog) -> exp.Query:
     their schema, so the query means the same whatever the search_path of the connection that runs it."""
     query = parse_single_select(sql)
     reject_forbidden_nodes(query)
-    reject_denied_functions(query)
+    reject_attribute_notation(query)
+    calls = [(function, called_name(function)) for function in query.find_all(exp.Func)]
+    reject_disallowed_functions(calls)
+    reject_disallowed_types(query)
+    reject_unbounded_series(calls)
+    reject_unknown_function_columns(query)
     qualify_tables(query, catalog)
     return query
 
@@ -295,6 +260,11 @@ def reject_forbidden_nodes(query: exp.Query) -> None:
             if isinstance(node, node_type):
                 where = " in a CTE (a data-modifying CTE)" if node.find_ancestor(exp.CTE) else ""
                 raise GuardRejectionError(f"{forbidden_node_label(node)} is not allowed{where}: {why}")
+        if isinstance(node, exp.With) and node.args.get("recursive"):
+            raise GuardRejectionError(
+                "WITH RECURSIVE is not allowed: a recursive query can make rows without end; "
+                "use generate_series with constant bounds"
+            )
 
 
 def forbidden_node_label(node: exp.Expr) -> str:
@@ -305,52 +275,230 @@ def forbidden_node_label(node: exp.Expr) -> str:
     return STATEMENT_NAMES.get(type(node), type(node).__name__.upper())
 
 
-# -- functions -----------------------------------------------------------------------------------------
+# -- functions, casts and attribute notation -----------------------------------------------------------
 
 
-def denied_function_family(name: str) -> FunctionFamily | None:
-    """The denylist family of the function `name` (any case), or None when it is allowed."""
-    lowered = name.lower()
-    return next((family for family in DENIED_FUNCTION_FAMILIES if family.matches(lowered)), None)
-
-
-def written_name(function: exp.Func) -> str:
-    """The function's PostgreSQL name for messages (sqlglot renames the ones it knows: CurrentVersion)."""
-    if isinstance(function, exp.Anonymous):
+def called_name(function: exp.Func) -> str | None:
+    """The name of the function PostgreSQL will call for this node, lower case, or None when the node is
+    written as syntax or an operator (CASE, ARRAY[...], CURRENT_DATE, `a || b`). sqlglot renames the
+    functions it knows (version() is CurrentVersion), so the name is read from the PostgreSQL text the
+    node generates, which is what the database runs: a call is a name, `(`, and its matching `)` last."""
+    if isinstance(function, exp.Anonymous | exp.AnonymousAggFunc):
         return function.name.lower()
-    return function.sql(dialect=POSTGRES).split("(", 1)[0].strip().lower()
+    if function.args.get("alias") or function.args.get("offset"):  # UNNEST(...) WITH ORDINALITY AS u
+        function = function.copy()
+        function.set("alias", None)
+        function.set("offset", None)
+    tokens = POSTGRES.tokenize(function.sql(dialect=POSTGRES, comments=False))
+    if len(tokens) < 3 or tokens[1].token_type != TokenType.L_PAREN or not WORD.match(tokens[0].text):
+        return None
+    depth = 0
+    for position, token in enumerate(tokens[1:], start=1):
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+        if depth == 0:
+            return tokens[0].text.lower() if position == len(tokens) - 1 else None
+    return None
 
 
-def function_names(function: exp.Func) -> set[str]:
-    """Every name a function node may go by: the name as written for functions sqlglot does not know,
-    and sqlglot's own names for the ones it does (version() becomes CurrentVersion)."""
-    if isinstance(function, exp.Anonymous):
-        return {function.name.lower()}
-    return {function.key.lower(), *(name.lower() for name in type(function).sql_names())}
+def is_schema_qualified_call(dot: exp.Dot) -> bool:
+    """`pg_catalog.pg_sleep(1)`: a function named with a schema (sqlglot reads it as a Dot)."""
+    qualifier = dot.this
+    while isinstance(qualifier, exp.Dot):
+        qualifier = qualifier.this
+    return isinstance(dot.expression, exp.Func) and isinstance(qualifier, exp.Identifier | exp.Var)
 
 
-def reject_denied_functions(query: exp.Query) -> None:
-    """Refuse denylisted functions, however written (case, quotes, schema prefix), and any function
-    called with a schema prefix or a quoted name: built-in functions need neither, and both are ways to
-    reach a function the denylist would otherwise not recognise."""
-    for function in query.find_all(exp.Func):
-        for name in sorted(function_names(function)):
-            if family := denied_function_family(name):
-                raise GuardRejectionError(
-                    f"function {written_name(function)}() is not allowed: it {family.reason}"
-                )
-        if not isinstance(function, exp.Anonymous):
-            continue
+def reject_attribute_notation(query: exp.Query) -> None:
+    """PostgreSQL reads `(x).f`, and `t.f` when f is no column of t, as the call f(x): a way to call any
+    function that looks like field access. The catalog holds no composite-typed column, so no `(...).name`
+    is ever a real column: each is refused (columns are written alias.column, which check_columns and
+    reject_unknown_function_columns resolve against the real ones)."""
+    for dot in query.find_all(exp.Dot):
+        if not is_schema_qualified_call(dot) and not dot.find_ancestor(exp.DataType):
+            written = dot.sql(dialect=POSTGRES, comments=False)
+            shown = written if len(written) <= MAX_SHOWN_SQL else f"{written[: MAX_SHOWN_SQL - 3]}..."
+            raise GuardRejectionError(
+                f"attribute notation {shown} is not allowed: PostgreSQL reads (x).name as the function "
+                "call name(x); select a column as alias.column"
+            )
+
+
+def reject_disallowed_functions(calls: list[tuple[exp.Func, str | None]]) -> None:
+    """Every function call must be on the allowlist (rag/allowlist.py), however it is written: any case,
+    quoted, schema-qualified, in FROM or WHERE. Quoted and schema-qualified names are refused even for
+    allowed functions: built-in functions need neither, and both can reach another function of the
+    same spelling."""
+    for function, name in calls:
+        if name is None:
+            if isinstance(function, (exp.Binary, exp.Unary, *ALLOWED_SYNTAX)):
+                continue
+            raise GuardRejectionError(function_refusal(function.sql_name().lower()))
+        if name not in ALLOWED_FUNCTIONS:
+            raise GuardRejectionError(function_refusal(name))
         if isinstance(function.parent, exp.Dot) or (
             isinstance(function.parent, exp.Table) and function.parent.args.get("db")
         ):
             raise GuardRejectionError(
-                f"schema-qualified function call {function.name}() is not allowed; call it by its plain name"
+                f"schema-qualified function call {name}() is not allowed; call it by its plain name"
             )
         if isinstance(function.this, exp.Identifier) and function.this.quoted:
             raise GuardRejectionError(
                 f'quoted function name "{function.name}" is not allowed; write it plainly'
             )
+
+
+def reject_disallowed_types(query: exp.Query) -> None:
+    """A cast runs the target type's input function: only the standard types of ALLOWED_TYPES, never the
+    reg* types (`'pg_authid'::regclass` looks the system catalogs up by name) nor user-defined ones."""
+    for data_type in query.find_all(exp.DataType):
+        if isinstance(data_type, exp.ObjectIdentifier):
+            raise GuardRejectionError(
+                f"type {data_type.name.lower()} is not allowed: the reg* and oid types look up system "
+                "catalog objects by name; cast to a standard type"
+            )
+        if data_type.this not in ALLOWED_TYPES:
+            raise GuardRejectionError(
+                f"type {data_type.sql(dialect=POSTGRES).lower()} is not allowed: casts only to standard "
+                "types (numbers, text, dates and times, boolean, JSON, uuid, vector, arrays of these)"
+            )
+
+
+# -- bounded series ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A value the guard computed from literals: a number, a point in time (seconds since the epoch) or an
+    interval (seconds). Months and years count as 30 and 365 days: a bound on a size, not a calendar."""
+
+    kind: str
+    value: Decimal
+
+
+def reject_unbounded_series(calls: list[tuple[exp.Func, str | None]]) -> None:
+    """`generate_series` makes rows out of nothing: `count(*)` over a billion of them wrote gigabytes of
+    temp files. Its bounds must be constants the guard can read (numbers, or dates and times with an
+    interval step), and the series of one query may make at most MAX_SERIES_VALUES rows together: their
+    product, since two series in one FROM are a cross join."""
+    total = 1
+    for function, name in calls:
+        if name != "generate_series":
+            continue
+        length = series_length(*series_arguments(function))
+        if length is None:
+            raise GuardRejectionError(
+                "generate_series() needs constant bounds (numbers, or dates and times with an interval "
+                f"step) so that its length is known; at most {MAX_SERIES_VALUES:,} values"
+            )
+        if length > MAX_SERIES_VALUES:
+            raise GuardRejectionError(
+                f"generate_series() would make {length:,} values; at most {MAX_SERIES_VALUES:,} are allowed"
+            )
+        total *= max(length, 1)
+        if total > MAX_SERIES_VALUES:
+            raise GuardRejectionError(
+                f"the generate_series() calls of this query would make {total:,} rows together (they "
+                f"multiply when joined); at most {MAX_SERIES_VALUES:,} are allowed"
+            )
+
+
+def series_arguments(function: exp.Func) -> tuple[exp.Expr | None, exp.Expr | None, exp.Expr | None]:
+    if isinstance(function, exp.Anonymous):
+        start, end, step, *_ = [*function.expressions, None, None, None]
+        return start, end, step
+    return function.args.get("start"), function.args.get("end"), function.args.get("step")
+
+
+def series_length(start: exp.Expr | None, end: exp.Expr | None, step: exp.Expr | None) -> int | None:
+    """How many values generate_series(start, end, step) makes, or None when the guard cannot tell."""
+    first, last = constant(start), constant(end)
+    by = constant(step) if step is not None else Constant("number", Decimal(1))
+    if first is None or last is None or by is None or by.value == 0 or first.kind != last.kind:
+        return None
+    if (first.kind, by.kind) not in {("number", "number"), ("time", "interval")}:
+        return None
+    return max(0, int((last.value - first.value) / by.value) + 1)
+
+
+def constant(node: exp.Expr | None) -> Constant | None:
+    """The value of a constant expression built from literals, CURRENT_DATE/now(), casts, intervals,
+    date_trunc and + - *, or None for anything else (a column, a subquery, another function)."""
+    if isinstance(node, exp.Paren | exp.TimestampTrunc | exp.DateTrunc):
+        return constant(node.this)
+    if isinstance(node, exp.CurrentDate | exp.CurrentTimestamp | exp.Localtimestamp):
+        return Constant("time", Decimal(int(time.time())))
+    if isinstance(node, exp.Literal):
+        return literal_constant(node.this) if node.is_string else number_constant(node.this)
+    if isinstance(node, exp.Interval):
+        unit = node.args.get("unit")
+        return interval_constant(f"{node.this.name} {unit.name if unit else ''}")
+    if isinstance(node, exp.Cast) and isinstance(node.to, exp.DataType):
+        inner = constant(node.this)
+        wanted = "interval" if node.to.this == exp.DataType.Type.INTERVAL else None
+        if node.to.this in TEMPORAL_TYPES:
+            wanted = "time"
+        elif node.to.is_type(*exp.DataType.NUMERIC_TYPES):
+            wanted = "number"
+        return inner if inner is not None and inner.kind == wanted else None
+    if isinstance(node, exp.Neg):
+        inner = constant(node.this)
+        return Constant(inner.kind, -inner.value) if inner and inner.kind != "time" else None
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul):
+        return arithmetic(node, constant(node.this), constant(node.expression))
+    return None
+
+
+def arithmetic(node: exp.Expr, left: Constant | None, right: Constant | None) -> Constant | None:
+    """time ± interval, date ± days, interval * n, and plain numbers; None for the rest."""
+    if left is None or right is None:
+        return None
+    if isinstance(node, exp.Mul):
+        if {left.kind, right.kind} <= {"number", "interval"} and "number" in (left.kind, right.kind):
+            kind = "interval" if "interval" in (left.kind, right.kind) else "number"
+            return Constant(kind, left.value * right.value)
+        return None
+    if left.kind == "time" and right.kind == "number":  # date + integer: days
+        right = Constant("interval", right.value * SECONDS_PER_UNIT["day"])
+    sign = 1 if isinstance(node, exp.Add) else -1
+    kinds = (left.kind, right.kind)
+    if kinds in {("number", "number"), ("interval", "interval"), ("time", "interval")}:
+        return Constant(left.kind, left.value + sign * right.value)
+    if kinds == ("interval", "time") and sign == 1:
+        return Constant("time", left.value + right.value)
+    if kinds == ("time", "time") and sign == -1:
+        return Constant("interval", left.value - right.value)
+    return None
+
+
+def number_constant(text: str) -> Constant | None:
+    try:
+        return Constant("number", Decimal(text))
+    except InvalidOperation:
+        return None
+
+
+def literal_constant(text: str) -> Constant | None:
+    """A string literal as PostgreSQL would read it here: a date or time, an interval or a number."""
+    with contextlib.suppress(ValueError, OverflowError):
+        moment = datetime.fromisoformat(text.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return Constant("time", Decimal(int(moment.timestamp())))
+    return interval_constant(text) or number_constant(text.strip())
+
+
+def interval_constant(text: str) -> Constant | None:
+    """'30 days', '1 month', '2 hours 30 minutes' in seconds; None for any other interval syntax."""
+    parts = INTERVAL_PART.findall(text)
+    if not parts or INTERVAL_PART.sub("", text).strip():
+        return None
+    seconds = Decimal(0)
+    for amount, unit in parts:
+        unit_seconds = SECONDS_PER_UNIT.get(INTERVAL_UNIT_ALIASES.get(unit.lower(), unit.lower()))
+        if unit_seconds is None:
+            return None
+        seconds += Decimal(amount) * unit_seconds
+    return Constant("interval", seconds)
 
 
 # -- tables --------------------------------------------------------------------------------------------
@@ -414,6 +562,7 @@ def check_columns(query: exp.Query, catalog: Catalog) -> None:
     """Every column must resolve to a column of a table, CTE or subquery in scope (aliases, USING and
     NATURAL joins, SELECT-list aliases in GROUP/ORDER BY included). sqlglot's qualifier decides; when it
     refuses, the culprit is located again here to say where it was looked for and what exists instead."""
+    reject_foreign_column_qualifiers(query, catalog)
     reject_unknown_star_qualifiers(query)
     try:
         qualify(
@@ -427,6 +576,104 @@ def check_columns(query: exp.Query, catalog: Catalog) -> None:
         )
     except OptimizeError as error:
         raise explain_column_error(query, catalog, ANSI_ESCAPE.sub("", str(error))) from None
+
+
+RECORD_FUNCTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("json_each", "jsonb_each", "json_each_text", "jsonb_each_text"), ("key", "value")),
+    **dict.fromkeys(
+        (
+            "json_array_elements",
+            "jsonb_array_elements",
+            "json_array_elements_text",
+            "jsonb_array_elements_text",
+        ),
+        ("value",),
+    ),
+}
+"""Output columns of the allowed set-returning functions that name them (OUT parameters); any other
+function in FROM makes one column named after its alias, or after itself when it has none."""
+
+
+def reject_unknown_function_columns(query: exp.Query) -> None:
+    """PostgreSQL reads `g.pg_sleep` over `generate_series(...) AS g`, where g has no column pg_sleep, as
+    the call pg_sleep(g). sqlglot's qualifier knows the columns of tables, CTEs and subqueries but not
+    those of functions in FROM, so a name qualified by such a function must be one of its real columns."""
+    if not any(
+        isinstance(source, exp.Unnest)
+        or (isinstance(source, exp.Table) and not isinstance(source.this, exp.Identifier))
+        for source in query.find_all(exp.Table, exp.Unnest)
+    ):
+        return
+    for scope in traverse_scope(query):
+        for column in scope.columns:
+            alias = identifier_name(column.args.get("table"))
+            if not alias or isinstance(column.this, exp.Star):
+                continue
+            source = find_source(scope, alias) or unaliased_function_source(scope, alias)
+            columns = function_source_columns(source, alias) if source is not None else None
+            name = identifier_name(column.this)
+            if columns is not None and name not in columns:
+                raise GuardRejectionError(
+                    f'unknown column "{name}" in {alias}', [f"{alias} has: {', '.join(columns)}"]
+                )
+
+
+def unaliased_function_source(scope: Scope, name: str) -> exp.Table | None:
+    """`FROM generate_series(1, 3)` without an alias is known by the function's name."""
+    while scope is not None:
+        for source in scope.sources.values():
+            if (
+                isinstance(source, exp.Table)
+                and isinstance(source.this, exp.Func)
+                and not source.alias
+                and called_name(source.this) == name
+            ):
+                return source
+        scope = scope.parent
+    return None
+
+
+def function_source_columns(source: exp.Table | Scope, alias: str) -> tuple[str, ...] | None:
+    """The output columns of a function in FROM (or UNNEST), or None when `source` is no function."""
+    if isinstance(source, Scope):
+        if not isinstance(source.expression, exp.Unnest):
+            return None
+        unnest = source.expression
+        table_alias, functions, ordinality = (
+            unnest.args.get("alias"),
+            [unnest],
+            bool(unnest.args.get("offset")),
+        )
+    elif isinstance(source.this, exp.Func) or source.args.get("rows_from"):
+        table_alias = source.args.get("alias")
+        functions = (
+            [source.this]
+            if isinstance(source.this, exp.Func)
+            else [table.this for table in source.args["rows_from"]]
+        )
+        ordinality = bool(source.args.get("ordinality"))
+    else:
+        return None
+    if table_alias is not None and table_alias.columns:
+        return tuple(identifier_name(column) for column in table_alias.columns)
+    names = [called_name(function) or "" for function in functions]
+    if len(names) == 1:
+        columns = RECORD_FUNCTION_COLUMNS.get(names[0], (alias,))
+    else:
+        columns = tuple(column for name in names for column in RECORD_FUNCTION_COLUMNS.get(name, (name,)))
+    return (*columns, "ordinality") if ordinality else columns
+
+
+def reject_foreign_column_qualifiers(query: exp.Query, catalog: Catalog) -> None:
+    """`a.b.c` is schema a, table b, column c to PostgreSQL (and c may be a function of the row): the
+    schema must be one of the app's, and a database name is never needed."""
+    for column in query.find_all(exp.Column):
+        schema = identifier_name(column.args.get("db"))
+        if column.args.get("catalog") or (schema and schema not in catalog.schemas):
+            raise GuardRejectionError(
+                f"column reference {column.sql(dialect=POSTGRES)} is not allowed: only alias.column or "
+                f"schema.table.column within {', '.join(catalog.schemas)}"
+            )
 
 
 def reject_unknown_star_qualifiers(query: exp.Query) -> None:
