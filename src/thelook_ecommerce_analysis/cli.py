@@ -214,13 +214,18 @@ def run(pipeline_name: str | None, env: str | None, allow_empty_input: bool) -> 
 def _engine_options(function):
     function = click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True,
                             help="Model calls at most per question.")(function)  # fmt: skip
+    function = click.option("--candidates", type=click.IntRange(1, 8), default=None,
+                            help="Candidate queries to vote on (default: $THELOOK_CANDIDATES, else 3).",
+                            )(function)  # fmt: skip
     function = click.option("--no-examples", is_flag=True, help="Leave few-shot examples out.")(function)
     function = click.option("--no-fit-checks", is_flag=True,
                             help="Accept any answer that runs, fit or not.")(function)  # fmt: skip
     return click.option("--no-repairs", is_flag=True, help="No deterministic repairs.")(function)
 
 
-def _build_engine(attempts: int, no_examples: bool, no_repairs: bool, no_fit_checks: bool):
+def _build_engine(
+    attempts: int, candidates: int | None, no_examples: bool, no_repairs: bool, no_fit_checks: bool
+):
     from thelook_ecommerce_analysis.config import database_url
     from thelook_ecommerce_analysis.llm.select import choose_provider
     from thelook_ecommerce_analysis.rag.engine import LLM_DOWN_PREFIX, EngineSettings, QuestionEngine
@@ -230,7 +235,8 @@ def _build_engine(attempts: int, no_examples: bool, no_repairs: bool, no_fit_che
     reachable, why = provider.health()
     if not reachable:  # said now, not after the database and the embedding model (tens of seconds) load
         raise ThelookError(f"{LLM_DOWN_PREFIX}: {why}")
-    settings = EngineSettings(
+    settings = EngineSettings.from_environment(
+        **({"candidates": candidates} if candidates else {}),
         max_attempts=attempts,
         use_examples=not no_examples,
         repairs=not no_repairs,

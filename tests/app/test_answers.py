@@ -1,4 +1,4 @@
-"""Friendly failure messages chosen from what the engine recorded, and the CSV download."""
+"""Friendly failure messages chosen by the kind of failure the engine set, and the CSV download."""
 
 from __future__ import annotations
 
@@ -7,45 +7,26 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from thelook_ecommerce_analysis.app.answers import (
-    LLM_DOWN_PREFIX,
-    TIMEOUT_ERROR,
-    FailureKind,
-    classify_failure,
-    csv_bytes,
-    friendly_failure,
-)
-from thelook_ecommerce_analysis.rag.engine import Answer, Attempt
+from thelook_ecommerce_analysis.app.answers import csv_bytes, friendly_failure
+from thelook_ecommerce_analysis.rag.engine import Answer, FailureKind
 
 
-def failed(error: str, *attempts: Attempt) -> Answer:
-    return Answer(question="q", ok=False, error=error, attempts=list(attempts))
-
-
-@pytest.mark.parametrize(
-    ("answer", "kind"),
-    [
-        (failed("could not answer from this data: no weather", Attempt(1, "llm", None, "unanswerable")),
-         FailureKind.UNANSWERABLE),
-        (failed(f"{LLM_DOWN_PREFIX}: Ollama at http://x is not reachable", Attempt(1, "llm", None, "llm")),
-         FailureKind.LLM_DOWN),
-        (failed("could not answer after 3 attempts: x",
-                Attempt(1, "llm", "SELECT 1", "execute", error=TIMEOUT_ERROR)), FailureKind.TIMEOUT),
-        (failed("could not answer after 3 attempts: column x does not exist",
-                Attempt(1, "llm", "SELECT x", "validate", error="column x does not exist")),
-         FailureKind.OTHER),
-    ],
-)  # fmt: skip
-def test_failures_are_classified_from_the_attempts(answer: Answer, kind: FailureKind) -> None:
-    assert classify_failure(answer) is kind
-
-
-def test_friendly_failure_keeps_the_engine_line_as_detail() -> None:
-    answer = failed(f"{LLM_DOWN_PREFIX}: Ollama at http://x is not reachable")
+@pytest.mark.parametrize("kind", list(FailureKind))
+def test_every_kind_of_failure_has_its_own_wording_and_keeps_the_engine_line(kind: FailureKind) -> None:
+    answer = Answer(question="q", ok=False, error="the engine's own line", failure=kind)
     message = friendly_failure(answer)
-    assert message.kind is FailureKind.LLM_DOWN
-    assert "not answering" in message.headline
-    assert message.detail == answer.error
+    assert message.kind is kind
+    assert message.detail == "the engine's own line"
+    others = {
+        friendly_failure(Answer(question="q", failure=other)).headline
+        for other in FailureKind
+        if other != kind
+    }
+    assert message.headline not in others
+
+
+def test_an_answer_without_a_kind_reads_as_not_answered() -> None:
+    assert friendly_failure(Answer(question="q", error="x")).kind is FailureKind.NO_ANSWER
 
 
 def test_csv_has_a_header_and_every_row() -> None:

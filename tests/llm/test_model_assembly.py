@@ -12,8 +12,13 @@ import pytest
 
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.local_server import (
+    BUNDLED_MODELS,
+    BUNDLED_VARIABLE,
+    DEFAULT_BUNDLED,
     QWEN_CODER_05B,
+    QWEN_CODER_15B,
     assemble_verified,
+    bundled_model,
     bundled_part_paths,
     is_verified,
     prepare_model,
@@ -71,10 +76,27 @@ def test_size_mismatch_is_caught_too(parts: list[Path], tmp_path: Path) -> None:
         assemble_verified(tmp_path / "model.gguf", parts, len(WHOLE) + 1, SHA)
 
 
-def test_installed_parts_have_the_published_total_size() -> None:
-    paths = bundled_part_paths()
-    assert len(paths) == 6
-    assert sum(path.stat().st_size for path in paths) == QWEN_CODER_05B.size
+@pytest.mark.parametrize(("name", "parts"), [("0.5b", 6), ("1.5b", 22)])
+def test_installed_parts_have_the_pinned_total_size(name: str, parts: int) -> None:
+    model = BUNDLED_MODELS[name]
+    paths = bundled_part_paths(model)
+    assert len(paths) == parts
+    assert sum(path.stat().st_size for path in paths) == model.size
+    with paths[0].open("rb") as first:
+        assert first.read(4) == b"GGUF"
+
+
+def test_the_bundled_model_is_chosen_by_name_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BUNDLED_VARIABLE, raising=False)
+    assert bundled_model() is BUNDLED_MODELS[DEFAULT_BUNDLED]
+    monkeypatch.setenv(BUNDLED_VARIABLE, "0.5B")
+    assert bundled_model() is QWEN_CODER_05B
+    assert bundled_model("1.5b") is QWEN_CODER_15B
+    monkeypatch.setenv(BUNDLED_VARIABLE, "7b")
+    with pytest.raises(
+        ThelookError, match=r"THELOOK_LLM_BUNDLED='7b' names no bundled model: choose one of 0.5b, 1.5b"
+    ):
+        bundled_model()
 
 
 def test_another_gguf_is_served_as_it_is(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ server at the HTTP boundary: corrections, prose, reasoning blocks, timeouts, hos
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import psycopg
 import pytest
 
@@ -27,7 +29,10 @@ def engine_for(loaded_db):
         host = context.__enter__()
         engines.append(context)
         provider = OllamaProvider(MODEL, host, timeout_s=3.0)
-        return QuestionEngine(loaded_db.reader, provider, EngineSettings(**settings)), script
+        # One candidate unless a test asks for more: scripted replies come in order.
+        return QuestionEngine(
+            loaded_db.reader, provider, EngineSettings(**{"candidates": 1, **settings})
+        ), script
 
     yield build
     for context in engines:
@@ -163,14 +168,14 @@ def test_bad_questions_are_refused_before_any_work(engine_for, question: str | b
 
 
 def test_an_answer_too_large_in_bytes_is_stopped_and_said(engine_for) -> None:
-    huge = "SELECT order_id, repeat('x', 100000) AS filler FROM raw_data.orders"
+    every_email = "(SELECT string_agg(u.email, ', ') FROM raw_data.users AS u)"
+    huge = f"SELECT o.order_id, {every_email} AS emails FROM raw_data.orders AS o"
     engine, _ = engine_for(Script([sql_block(huge)]), max_attempts=1, max_result_bytes=250 << 10)
-    answer = engine.ask("Show every order with its filler")
-    assert not answer.ok
+    answer = engine.ask("Show every order with the emails of all users")
+    assert not answer.ok and answer.failure == "too_large"
     assert answer.attempts[0].stage == "execute"
-    assert answer.attempts[0].error == (
-        "the answer is larger than 250 kB (stopped after 3 rows); ask for fewer rows or shorter columns"
-    )
+    assert answer.attempts[0].error.startswith("the answer is larger than 250 kB (stopped after ")
+    assert answer.attempts[0].error.endswith(" rows); ask for fewer rows or shorter columns")
 
 
 def test_an_empty_result_gets_one_more_try_then_says_so(engine_for) -> None:
@@ -195,6 +200,7 @@ def test_an_unasked_date_filter_is_dropped_without_asking_the_model_again(engine
     with psycopg.connect(loaded_db.reader) as connection:
         assert answer.rows() == [list(connection.execute(RETURNED).fetchone())]
     assert len(script.requests) == 1 and "fit" in answer.timings_ms
+    assert answer.changes == [f"unasked-period: {answer.attempts[0].error}"], "a dropped filter is said"
 
 
 def test_an_answer_that_does_not_fit_is_retried_with_the_reason(engine_for) -> None:
@@ -242,3 +248,84 @@ def test_only_nulls_count_as_empty_and_the_answer_says_so(engine_for) -> None:
     assert answer.notice == "The query ran but returned only NULLs."
     assert len(script.requests) == 2
     assert "only NULLs" in script.requests[1]["messages"][-1]["content"]
+
+
+# -- candidates and the vote ---------------------------------------------------------------------------
+
+
+@dataclass
+class BySeed(Script):
+    """Replies chosen by the request's seed: candidates are asked at once, so arrival order is not theirs."""
+
+    by_seed: dict[int, str] = field(default_factory=dict)
+
+    def reply_to(self, request: dict) -> str:
+        self.requests.append(request)
+        return self.by_seed[request["options"]["seed"]]
+
+
+CANCELLED = "SELECT count(*) AS orders FROM raw_data.orders WHERE status = 'Cancelled'"
+RETURNED_AGAIN = "SELECT count(order_id) AS returned_orders FROM raw_data.orders WHERE status IN ('Returned')"
+GREEDY, FIRST_SAMPLE, SECOND_SAMPLE = 100, 101, 102
+
+
+def three_candidates(engine_for, greedy: str, first: str, second: str, delay_s: float = 0.0):
+    replies = {GREEDY: greedy, FIRST_SAMPLE: first, SECOND_SAMPLE: second}
+    return engine_for(BySeed([], delay_s=delay_s, by_seed=replies), candidates=3, max_attempts=1)
+
+
+def test_the_candidates_that_agree_outvote_the_greedy_one(engine_for, loaded_db) -> None:
+    engine, script = three_candidates(
+        engine_for, sql_block(CANCELLED), sql_block(RETURNED), sql_block(RETURNED_AGAIN)
+    )
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok, answer.error
+    with psycopg.connect(loaded_db.reader) as connection:
+        assert answer.rows() == [list(connection.execute(RETURNED).fetchone())]
+    assert answer.vote == "2 of 3 candidates agree (2 different answers)"
+    assert [(a.source, a.candidate, a.temperature) for a in answer.attempts] == [
+        ("llm", 0, 0.0),
+        ("llm-sample", 1, 0.7),
+        ("llm-sample", 2, 0.7),
+    ]
+    assert answer.chosen is answer.attempts[1] and "Returned" in answer.sql
+    assert sorted(request["options"]["seed"] for request in script.requests) == [
+        GREEDY,
+        FIRST_SAMPLE,
+        SECOND_SAMPLE,
+    ]
+
+
+def test_when_every_candidate_disagrees_the_greedy_one_answers(engine_for) -> None:
+    engine, _ = three_candidates(engine_for, sql_block(RETURNED), sql_block(CANCELLED), sql_block(ORDERS))
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok and answer.chosen is answer.attempts[0]
+    assert answer.vote == "1 of 3 candidates agree (3 different answers)"
+
+
+def test_a_candidate_that_ran_beats_candidates_that_failed(engine_for) -> None:
+    engine, _ = three_candidates(
+        engine_for, sql_block("SELECT rolname FROM pg_catalog.pg_roles"), "no sql here", sql_block(RETURNED)
+    )
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok and answer.chosen.candidate == 2
+    assert answer.attempts[0].stage == "guard" and answer.attempts[1].stage == "extract"
+
+
+def test_when_most_candidates_say_the_data_cannot_answer_the_answer_says_so(engine_for) -> None:
+    cannot = "CANNOT ANSWER: the shop records no weather"
+    engine, _ = three_candidates(engine_for, cannot, sql_block(ORDERS), cannot)
+    answer = engine.ask("What was the weather in Paris?")
+    assert not answer.ok and answer.failure == "unanswerable"
+    assert answer.error == "could not answer from this data: the shop records no weather"
+
+
+def test_candidates_are_asked_at_once(engine_for) -> None:
+    engine, _ = three_candidates(
+        engine_for, sql_block(ORDERS), sql_block(ORDERS), sql_block(ORDERS), delay_s=1.0
+    )
+    answer = engine.ask("How many orders are there?")
+    assert answer.ok
+    assert answer.timings_ms["llm"] < 2500, "three 1 s replies took as long as asking one after another"
+    assert answer.timings_ms["execute"] < answer.timings_ms["total"]
+    assert answer.vote == "3 of 3 candidates agree (1 different answer)"

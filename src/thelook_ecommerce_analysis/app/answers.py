@@ -1,28 +1,21 @@
 """How an answer is explained to a person: a failed answer becomes a friendly message of the right kind,
 a result becomes a CSV download. Pure functions, no Streamlit, so the wording rules are tested directly.
 
-The engine reports failures as one technical line; a business user needs to know which of four things
-happened, because each has a different next step: rephrase (the data cannot answer), wait or call an
-admin (the model is down), narrow the question (it ran too long), or look at the details (anything else).
+The engine reports a failure as one technical line and its kind (`FailureKind`); a business user needs the
+next step that kind calls for: rephrase (the data cannot answer, or the question was garbled), wait or
+call an admin (the model is down), narrow the question (it ran too long, or its answer was too large), or
+look at the details (anything else).
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from enum import StrEnum
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from thelook_ecommerce_analysis.rag.engine import LLM_DOWN_PREFIX, TIMEOUT_ERROR, Answer
-
-
-class FailureKind(StrEnum):
-    UNANSWERABLE = "unanswerable"
-    LLM_DOWN = "llm_down"
-    TIMEOUT = "timeout"
-    OTHER = "other"
+from thelook_ecommerce_analysis.rag.engine import Answer, FailureKind
 
 
 @dataclass(frozen=True)
@@ -33,17 +26,6 @@ class FriendlyFailure:
     headline: str
     advice: str
     detail: str
-
-
-def classify_failure(answer: Answer) -> FailureKind:
-    """Which of the four failures this is, from the attempts the engine recorded."""
-    if any(attempt.stage == "unanswerable" for attempt in answer.attempts):
-        return FailureKind.UNANSWERABLE
-    if (answer.error or "").startswith(LLM_DOWN_PREFIX):
-        return FailureKind.LLM_DOWN
-    if any(attempt.error == TIMEOUT_ERROR for attempt in answer.attempts):
-        return FailureKind.TIMEOUT
-    return FailureKind.OTHER
 
 
 _WORDING = {
@@ -61,7 +43,15 @@ _WORDING = {
         "The query took too long and was stopped.",
         "Ask for a shorter period, fewer groups, or a total instead of a detailed list.",
     ),
-    FailureKind.OTHER: (
+    FailureKind.TOO_LARGE: (
+        "The answer was too large to show and was stopped.",
+        "Ask for fewer rows or columns (a top 10, a total, a shorter period) instead of every detail.",
+    ),
+    FailureKind.BAD_QUESTION: (
+        "This question cannot be asked as it is.",
+        "Retype it in plain text (the details below say what is wrong with it) and ask again.",
+    ),
+    FailureKind.NO_ANSWER: (
         "I could not write a query that answers this.",
         "Try rephrasing with the names used in the data (GMV, orders, category, country, traffic "
         "source); the details below show each attempt and why it failed.",
@@ -71,7 +61,7 @@ _WORDING = {
 
 def friendly_failure(answer: Answer) -> FriendlyFailure:
     """The message to show for an answer that is not ok."""
-    kind = classify_failure(answer)
+    kind = answer.failure or FailureKind.NO_ANSWER
     headline, advice = _WORDING[kind]
     return FriendlyFailure(kind, headline, advice, answer.error or "no error recorded")
 

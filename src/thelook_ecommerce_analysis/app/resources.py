@@ -20,7 +20,7 @@ from thelook_ecommerce_analysis.app.status import (
 )
 from thelook_ecommerce_analysis.config import database_url, paths
 from thelook_ecommerce_analysis.llm.select import ChosenProvider, LLMSettings, choose_provider
-from thelook_ecommerce_analysis.rag.engine import QuestionEngine
+from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
 
 STATUS_TTL_S = 60
 
@@ -48,7 +48,7 @@ def question_engine(url: str, settings: LLMSettings) -> QuestionEngine:
     from thelook_ecommerce_analysis.embed.model import load_model
 
     load_model()
-    return QuestionEngine(url, llm_provider(settings))
+    return QuestionEngine(url, llm_provider(settings), EngineSettings.from_environment())
 
 
 @st.cache_resource(show_spinner=False)

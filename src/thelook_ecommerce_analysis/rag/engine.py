@@ -9,10 +9,13 @@ only). Every attempt is recorded with its error, so the CLI and the app can show
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import psycopg
@@ -20,7 +23,7 @@ import pyarrow as pa
 
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMUnavailable
+from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMReply, LLMUnavailable
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, load_catalog
 from thelook_ecommerce_analysis.rag.execute import ResultTooLargeError, fetch_bounded
 from thelook_ecommerce_analysis.rag.extract import extract_sql
@@ -28,18 +31,50 @@ from thelook_ecommerce_analysis.rag.fit import Intent, Misfit, check_fit, read_i
 from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge, load_knowledge
 from thelook_ecommerce_analysis.rag.prompt import Example, Failure, PromptContext, build_messages
-from thelook_ecommerce_analysis.rag.question import printable, read_question
+from thelook_ecommerce_analysis.rag.question import BadQuestionError, printable, question_key, read_question
 from thelook_ecommerce_analysis.rag.repair import Repair, repair_literals, repair_sql
 from thelook_ecommerce_analysis.rag.validate import ResultShape, describe_query
+from thelook_ecommerce_analysis.rag.vote import Ballot, signature_key, vote
 
 logger = logging.getLogger(__name__)
 
 KNOWLEDGE_KINDS = ["table", "column", "metric"]
+RAW_SCHEMA = "raw_data"
 CANNOT_ANSWER = "CANNOT ANSWER"
 LLM_DOWN_PREFIX = "could not reach the language model"
 """How an answer's error begins when the LLM is down (app/answers.py tells the person so)."""
 TIMEOUT_ERROR = "the query took too long and was stopped"
 """An attempt's error when statement_timeout cancelled its query (app/answers.py tells the person so)."""
+
+
+class Stage(StrEnum):
+    """Where an attempt stands, in the order of the loop's stages; `done` is an attempt that ran."""
+
+    GENERATE = "llm"
+    EXTRACT = "extract"
+    UNANSWERABLE = "unanswerable"
+    LITERAL = "literal"
+    GUARD = "guard"
+    REPAIR = "repair"
+    VALIDATE = "validate"
+    EXECUTE = "execute"
+    MISFIT = "misfit"
+    DONE = "done"
+
+
+class FailureKind(StrEnum):
+    """Why a question got no answer, set by the engine so that callers never match error wordings."""
+
+    BAD_QUESTION = "bad_question"
+    LLM_DOWN = "llm_down"
+    UNANSWERABLE = "unanswerable"
+    TIMEOUT = "timeout"
+    TOO_LARGE = "too_large"
+    NO_ANSWER = "no_answer"
+
+
+DEFAULT_CANDIDATES = 3
+CANDIDATES_VARIABLE = "THELOOK_CANDIDATES"
 
 
 @dataclass(frozen=True)
@@ -50,19 +85,39 @@ class EngineSettings:
     max_rows: int = 1000
     max_result_bytes: int = 16 << 20
     statement_timeout_ms: int = 15_000
+    candidates: int = DEFAULT_CANDIDATES
+    """Candidate queries asked for at once in the first round (the greedy one plus samples), then voted on."""
+    sample_temperature: float = 0.7
     examples: int = 3
-    tables: int = 4
+    metric_tables: int = 2
+    """Metric tables shown beside the raw ones: those retrieval ranks first for the question."""
     metric_notes: int = 3
     retrieve_k: int = 16
     retry_temperature: float = 0.4
     repairs: bool = True
     fit_checks: bool = True
     use_examples: bool = True
+    withheld_questions: frozenset[str] = frozenset()
+    """Questions (normalised) whose stored examples must not reach the prompt: an evaluation's own."""
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> EngineSettings:
+        """The settings a deployment chose (THELOOK_CANDIDATES), then the caller's overrides."""
+        values: dict[str, Any] = {}
+        if configured := os.environ.get(CANDIDATES_VARIABLE):
+            try:
+                values["candidates"] = int(configured)
+            except ValueError:
+                raise ThelookError(f"{CANDIDATES_VARIABLE}={configured!r} is not a whole number") from None
+        settings = cls(**(values | overrides))
+        if settings.candidates < 1:
+            raise ThelookError(f"candidates must be at least 1, got {settings.candidates}")
+        return settings
 
 
 @dataclass
 class Attempt:
-    """One try at a query: who wrote it (the model or a repair), what it was, and how it ended."""
+    """One try at a query: who wrote it (the model, a sample, a repair), what it was, and how it ended."""
 
     number: int
     source: str
@@ -73,10 +128,14 @@ class Attempt:
     reasoning: str | None = None
     temperature: float | None = None
     misfit: str | None = None
+    candidate: int = 0
+    failure: FailureKind | None = None
+    chosen: bool = False
+    """The attempt whose rows are the answer."""
 
     @property
     def ok(self) -> bool:
-        return self.stage == "done"
+        return self.stage == Stage.DONE
 
 
 @dataclass
@@ -92,7 +151,11 @@ class Answer:
     documents: list[dict[str, Any]] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    failure: FailureKind | None = None
     notice: str | None = None
+    changes: list[str] = field(default_factory=list)
+    """What the loop changed in the model's query before it became the answer, each with its reason."""
+    vote: str | None = None
     provider: str = ""
 
     @property
@@ -107,10 +170,12 @@ class Answer:
     def reasoning(self) -> str | None:
         return next((attempt.reasoning for attempt in reversed(self.attempts) if attempt.reasoning), None)
 
+    @property
+    def chosen(self) -> Attempt | None:
+        return next((attempt for attempt in self.attempts if attempt.chosen), None)
+
     def rows(self) -> list[list[Any]]:
-        if self.table is None:
-            return []
-        return [list(row.values()) for row in self.table.to_pylist()]
+        return _rows(self.table) if self.table is not None else []
 
     def to_json(self) -> dict[str, Any]:
         """The fields of `thelook ask --json`."""
@@ -119,7 +184,10 @@ class Answer:
             "ok": self.ok,
             "sql": self.sql,
             "error": self.error,
+            "failure": self.failure,
             "notice": self.notice,
+            "changes": self.changes,
+            "vote": self.vote,
             "columns": self.columns,
             "rows": [[_jsonable(value) for value in row] for row in self.rows()],
             "row_count": self.row_count,
@@ -172,6 +240,13 @@ class QuestionEngine:
         with connect(reader_url) as connection:
             self.catalog: Catalog = load_catalog(connection)
             self.knowledge: Knowledge = load_knowledge(connection, self.catalog)
+        self._raw_tables = tuple(
+            sorted(
+                table
+                for table in self.catalog.tables
+                if table[0] == RAW_SCHEMA and not table[1].startswith("etl_")
+            )
+        )
 
     # -- retrieval ----------------------------------------------------------------------------------
 
@@ -212,58 +287,73 @@ class QuestionEngine:
                     tables.append(table)
             if str(document.kind) == "metric" and len(notes) < self.settings.metric_notes:
                 notes.append(f"{document.title} = {metadata.get('formula', document.text)}")
-            if str(document.kind) == "example" and "sql" in metadata:
+            if (
+                str(document.kind) == "example"
+                and "sql" in metadata
+                and question_key(metadata.get("question", "")) not in self.settings.withheld_questions
+            ):
                 examples.append(Example(metadata["question"], metadata["sql"]))
         # A retry sees the next examples (wrapping around): never the same prompt twice.
         offset = skip_examples % len(examples) if examples else 0
         chosen_examples = (examples[offset:] + examples[:offset])[: self.settings.examples]
         if not self.settings.use_examples:
             chosen_examples = []
-        chosen_tables = tables[: self.settings.tables]
+        # Every raw table, always and in one order: they answer any question at their own grain, and
+        # as the fixed first part of the prompt they stay in the LLM server's prompt cache. Metric tables
+        # only where retrieval ranks them first, so they are offered where the question asks for what
+        # they define, not by default.
+        metric = [table for table in tables if table[0] != RAW_SCHEMA][: self.settings.metric_tables]
+        chosen_tables = [*self._raw_tables, *metric]
         chosen_tables += [table for table in extra_tables if table not in chosen_tables]
         return PromptContext(tuple(chosen_tables), tuple(notes), tuple(chosen_examples))
 
     # -- checking and running -----------------------------------------------------------------------
 
-    def _check(self, sql: str, attempt: Attempt, clock: _Clock, connection: psycopg.Connection):
+    def _check(self, run: _Run, sql: str, attempt: Attempt) -> tuple[str, ResultShape] | None:
         """Guard, then validate (result shape without running): the checked SQL and its shape, or None
         with the attempt's stage and error set."""
-        with clock.stage("guard"):
+        with run.clock.stage("guard"):
             verdict = guard_sql(sql, self.catalog, max_rows=self.settings.max_rows)
         if not verdict.ok:
-            attempt.stage, attempt.error = "guard", "; ".join([verdict.reason, *verdict.hints])
+            attempt.stage, attempt.error = Stage.GUARD, "; ".join([verdict.reason, *verdict.hints])
             return None
-        with clock.stage("validate"):
+        with run.clock.stage("validate"):
             try:
-                shape = describe_query(connection, verdict.sql)
+                shape = describe_query(run.connection, verdict.sql)
             except psycopg.Error as error:
-                attempt.stage, attempt.error = "validate", _first_line(error)
+                attempt.stage, attempt.error = Stage.VALIDATE, _first_line(error)
                 return None
         return verdict.sql, shape
 
-    def _execute(
-        self, sql: str, shape: ResultShape, connection: psycopg.Connection, clock: _Clock
-    ) -> pa.Table:
-        with clock.stage("execute"):
-            rows = fetch_bounded(connection, sql, self.settings.max_result_bytes)
+    def _execute(self, run: _Run, sql: str, shape: ResultShape) -> pa.Table:
+        """The rows of a checked query, bounded in bytes; a query another candidate already ran is not
+        run again (candidates often agree word for word)."""
+        if (known := run.executed.get(sql)) is not None:
+            return known
+        with run.clock.stage("execute"):
+            rows = fetch_bounded(run.connection, sql, self.settings.max_result_bytes)
         names = list(shape.names)
         columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-        return pa.Table.from_arrays([pa.array(list(values)) for values in columns], names=names)
+        table = pa.Table.from_arrays([pa.array(list(values)) for values in columns], names=names)
+        run.executed[sql] = table
+        return table
 
     # -- the loop -----------------------------------------------------------------------------------
 
     def ask(self, question: str | bytes) -> Answer:
         """Answer one question; never raises for bad input, a dead LLM or a failing query: the Answer
-        carries the error in one readable line."""
+        carries the error in one readable line and the kind of failure."""
         started = time.perf_counter()
         answer = Answer(question=printable(question), provider=self.provider.describe())
         clock = _Clock(answer.timings_ms)
         try:
             self._answer(read_question(question), answer, clock)
+        except BadQuestionError as error:
+            answer.error, answer.failure = str(error), FailureKind.BAD_QUESTION
         except LLMUnavailable as error:
-            answer.error = f"{LLM_DOWN_PREFIX}: {error}"
+            answer.error, answer.failure = f"{LLM_DOWN_PREFIX}: {error}", FailureKind.LLM_DOWN
         except ThelookError as error:
-            answer.error = str(error)
+            answer.error, answer.failure = str(error), FailureKind.NO_ANSWER
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
 
@@ -272,127 +362,198 @@ class QuestionEngine:
         # question did can leak into it, and it costs one connection, not one per attempt.
         options = f"-c statement_timeout={self.settings.statement_timeout_ms}"
         with connect(self.reader_url, options=options, autocommit=True) as connection:
-            self._attempts(question, answer, clock, connection)
+            run = _Run(question, read_intent(question, self.knowledge.values), answer, clock, connection)
+            self._solve(run)
 
-    def _attempts(self, question: str, answer: Answer, clock: _Clock, connection: psycopg.Connection) -> None:
-        """Generate, check, run and judge until an answer fits the question or the attempts run out.
+    def _solve(self, run: _Run) -> None:
+        """The stages in a straight line: retrieve, prompt, generate the candidates, check each (guard,
+        repair, validate, execute, fit), vote; then, if no candidate gave an answer that fits, one retry
+        at a time with the reason stated, until an answer fits or the attempts run out.
 
         An answer that runs but does not fit (see rag/fit.py) is fixed deterministically where it can
         be, else retried with the reason; if no retry fits better, the first answer that ran is kept,
         with the reason as a notice, rather than thrown away."""
-        documents = self._retrieve(question, answer, clock, connection)
+        answer, settings = run.answer, self.settings
+        documents = self._retrieve(run.question, answer, run.clock, run.connection)
         context = self._context(documents)
         failure: Failure | None = None
-        kept: _Kept | None = None
+        kept: Candidate | None = None
         retried: set[str] = set()
-        intent = read_intent(question, self.knowledge.values)
         extra_tables: tuple[TableKey, ...] = ()
-        for number in range(1, self.settings.max_attempts + 1):
-            retry = failure is not None
-            if retry:
-                skipped = self.settings.examples * (number - 1)
+        for number in range(1, settings.max_attempts + 1):
+            if failure is None:
+                temperatures = [0.0] + [settings.sample_temperature] * (settings.candidates - 1)
+            else:
+                skipped = settings.examples * (number - 1)
                 context = self._context(documents, skip_examples=skipped, extra_tables=extra_tables)
-            temperature = self.settings.retry_temperature if retry else 0.0
-            attempt = Attempt(number, "llm-retry" if retry else "llm", None, "llm", temperature=temperature)
-            answer.attempts.append(attempt)
+                temperatures = [settings.retry_temperature]
             messages = build_messages(
-                question,
+                run.question,
                 context,
                 self.catalog,
                 values=self.knowledge.values,
                 comments=self.knowledge.comments,
                 failure=failure,
             )
-            with clock.stage("llm"):
-                reply = self.provider.complete(messages, temperature=temperature, seed=number)
-            attempt.reasoning = reply.reasoning
-            sql = extract_sql(reply.text)
-            if sql is None:
-                if CANNOT_ANSWER in reply.text.upper():
-                    attempt.stage, attempt.error = "unanswerable", reply.text.strip()[:300]
-                    answer.error = f"could not answer from this data: {_reason_after(reply.text)}"
-                    return
-                attempt.stage, attempt.error = "extract", "the model answered without SQL"
-                failure = Failure("SELECT ...", "no SQL query in the answer; answer with one ```sql block")
+            replies = self._generate(run, messages, temperatures, number)
+            retry = failure is not None
+            candidates = [
+                self._candidate(run, number, index, reply, temperature=temperature, retry=retry)
+                for index, (reply, temperature) in enumerate(zip(replies, temperatures, strict=True))
+            ]
+            verdict = vote([candidate.ballot for candidate in candidates])
+            if len(candidates) > 1:
+                answer.vote = verdict.summary
+            winner = candidates[verdict.winner] if verdict.winner is not None else None
+            if winner is not None and winner.unanswerable is not None:
+                answer.error = f"could not answer from this data: {winner.unanswerable}"
+                answer.failure = FailureKind.UNANSWERABLE
+                return
+            if winner is None:
+                failure = next(candidate.failure for candidate in candidates if candidate.failure)
                 continue
-            attempt.sql = sql
-            if self._settle(sql, attempt, answer, clock, connection) == "done":
-                misfit = self._fit(intent, answer, clock, connection) if self.settings.fit_checks else None
-                if misfit is None:
-                    answer.ok = True
-                    return
-                kept = kept if kept is not None and kept.misfit.kind != "empty" else _Kept.of(answer, misfit)
-                judged = answer.attempts[-1]
-                judged.stage, judged.error, judged.misfit = "misfit", misfit.reason, misfit.kind
-                if misfit.kind in retried:
-                    break  # the model was told this once already: another try would cost, not help
-                retried.add(misfit.kind)
-                failure = Failure(answer.sql or sql, misfit.reason, ran=True)
-                extra_tables = misfit.tables
-                continue
-            last = answer.attempts[-1]
-            failure = Failure(last.sql or sql, last.error or "failed", self._hints_for(last.sql or sql))
+            if winner.misfit is None:
+                winner.adopt(answer)
+                answer.ok = True
+                return
+            if kept is None or kept.misfit.kind == "empty":
+                kept = winner
+            if winner.misfit.kind in retried:
+                break  # the model was told this once already: another try would cost, not help
+            retried.add(winner.misfit.kind)
+            failure = Failure(winner.sql, winner.misfit.reason, ran=True)
+            extra_tables = winner.misfit.tables
         if kept is not None:
-            kept.restore(answer)
+            kept.adopt(answer, notice=kept.misfit.notice)
+            answer.ok = True
             return
-        answer.error = f"could not answer after {self.settings.max_attempts} attempts: {failure.error}"
+        answer.error = f"could not answer after {settings.max_attempts} attempts: {failure.error}"
+        seen = {attempt.failure for attempt in answer.attempts}
+        answer.failure = next(
+            (kind for kind in (FailureKind.TIMEOUT, FailureKind.TOO_LARGE) if kind in seen),
+            FailureKind.NO_ANSWER,
+        )
 
-    def _fit(self, intent: Intent, answer: Answer, clock: _Clock, connection) -> Misfit | None:
+    def _generate(self, run: _Run, messages: list, temperatures: list[float], number: int) -> list[LLMReply]:
+        """One reply per temperature, asked at once: a server with parallel slots (llama.cpp's
+        `n_parallel`, Ollama's OLLAMA_NUM_PARALLEL) decodes them together, others queue them."""
+        with run.clock.stage("llm"):
+            if len(temperatures) == 1:
+                return [self.provider.complete(messages, temperature=temperatures[0], seed=number)]
+            with ThreadPoolExecutor(max_workers=len(temperatures)) as pool:
+                futures = [
+                    pool.submit(
+                        self.provider.complete, messages, temperature=temperature, seed=number * 100 + i
+                    )
+                    for i, temperature in enumerate(temperatures)
+                ]
+                return [future.result() for future in futures]
+
+    def _candidate(
+        self, run: _Run, number: int, index: int, reply: LLMReply, *, temperature: float, retry: bool
+    ) -> Candidate:
+        """One candidate through the checks: extract its SQL, settle it (literal repair, guard, repairs,
+        validate, execute) and judge its fit, every step a recorded attempt."""
+        source = "llm-retry" if retry else ("llm" if index == 0 else "llm-sample")
+        attempt = Attempt(
+            number, source, None, Stage.GENERATE, temperature=temperature, candidate=index,
+            reasoning=reply.reasoning,
+        )  # fmt: skip
+        candidate = Candidate(number, index, run.answer)
+        run.answer.attempts.append(attempt)
+        sql = extract_sql(reply.text)
+        if sql is None:
+            if CANNOT_ANSWER in reply.text.upper():
+                attempt.stage, attempt.error = Stage.UNANSWERABLE, reply.text.strip()[:300]
+                candidate.unanswerable = _reason_after(reply.text)
+                return candidate
+            attempt.stage, attempt.error = Stage.EXTRACT, "the model answered without SQL"
+            candidate.failure = Failure(
+                "SELECT ...", "no SQL query in the answer; answer with one ```sql block"
+            )
+            return candidate
+        attempt.sql = sql
+        if self._settle(run, candidate, sql, attempt):
+            if self.settings.fit_checks:
+                candidate.misfit = self._fit(run, candidate)
+            if candidate.misfit is not None:
+                judged = candidate.last
+                judged.stage, judged.error, judged.misfit = (
+                    Stage.MISFIT,
+                    candidate.misfit.reason,
+                    candidate.misfit.kind,
+                )
+            return candidate
+        last = candidate.last
+        candidate.failure = Failure(last.sql or sql, last.error or "failed", self._hints_for(last.sql or sql))
+        return candidate
+
+    def _fit(self, run: _Run, candidate: Candidate) -> Misfit | None:
         """Judge the answer that just ran against the question, applying each deterministic fix (one
         recorded attempt each) until it fits or only the model can fix what is left."""
         applied: set[str] = set()
         while True:
-            with clock.stage("fit"):
-                misfit = check_fit(intent, answer.sql or "", answer.table, self.catalog)
+            with run.clock.stage("fit"):
+                misfit = check_fit(run.intent, candidate.sql or "", candidate.table, self.catalog)
             if misfit is None or misfit.sql is None or misfit.kind in applied:
                 return misfit
             applied.add(misfit.kind)
-            previous = answer.attempts[-1]
-            previous.stage, previous.error, previous.misfit = "misfit", misfit.reason, misfit.kind
-            fixed = Attempt(previous.number, f"fit:{misfit.kind}", misfit.sql, "repair", note=misfit.reason)
-            answer.attempts.append(fixed)
-            if self._settle(misfit.sql, fixed, answer, clock, connection) != "done":
-                previous.stage, previous.error, previous.misfit = "done", None, None  # the fix broke it
+            previous = candidate.last
+            previous.stage, previous.error, previous.misfit = Stage.MISFIT, misfit.reason, misfit.kind
+            fixed = Attempt(
+                previous.number, f"fit:{misfit.kind}", misfit.sql, Stage.REPAIR, note=misfit.reason,
+                candidate=candidate.index,
+            )  # fmt: skip
+            run.answer.attempts.append(fixed)
+            kept = (candidate.sql, candidate.table, candidate.shape)
+            if not self._settle(run, candidate, misfit.sql, fixed):
+                candidate.sql, candidate.table, candidate.shape = kept  # the fix broke it: keep what ran
+                previous.stage, previous.error, previous.misfit = Stage.DONE, None, None
                 return None
 
-    def _settle(self, sql: str, attempt: Attempt, answer: Answer, clock, connection) -> str:
-        """Check and run `sql`; on failure try the deterministic repairs, each a recorded attempt."""
+    def _settle(self, run: _Run, candidate: Candidate, sql: str, attempt: Attempt) -> bool:
+        """Check and run `sql` for `candidate`; on failure try the deterministic repairs, each a recorded
+        attempt. True when it ran (the candidate then holds the SQL and the rows)."""
         if self.settings.repairs and (literal := repair_literals(sql, self.catalog, self.knowledge)):
-            attempt.stage, attempt.error = "literal", f"values that exist in no row: {literal.note}"
-            attempt = Attempt(attempt.number, "repair:literal", literal.sql, "repair", note=literal.note)
-            answer.attempts.append(attempt)
+            attempt.stage, attempt.error = Stage.LITERAL, f"values that exist in no row: {literal.note}"
+            attempt = Attempt(
+                attempt.number, "repair:literal", literal.sql, Stage.REPAIR, note=literal.note,
+                candidate=candidate.index,
+            )  # fmt: skip
+            run.answer.attempts.append(attempt)
             sql = literal.sql
-        checked = self._check(sql, attempt, clock, connection)
+        checked = self._check(run, sql, attempt)
         if checked is None and self.settings.repairs:
-            checked = self._repair(sql, attempt, answer, clock, connection)
+            checked = self._repair(run, candidate, sql, attempt)
         if checked is None:
-            return "failed"
+            return False
         final_sql, shape = checked
-        current = answer.attempts[-1]
+        current = candidate.last
         try:
-            table = self._execute(final_sql, shape, connection, clock)
+            table = self._execute(run, final_sql, shape)
         except psycopg.errors.QueryCanceled:
-            current.stage, current.error = "execute", TIMEOUT_ERROR
-            return "failed"
+            current.stage, current.error, current.failure = Stage.EXECUTE, TIMEOUT_ERROR, FailureKind.TIMEOUT
+            return False
         except ResultTooLargeError as error:
-            current.stage, current.error = "execute", str(error)
-            return "failed"
+            current.stage, current.error, current.failure = Stage.EXECUTE, str(error), FailureKind.TOO_LARGE
+            return False
         except psycopg.Error as error:
-            current.stage, current.error = "execute", _first_line(error)
-            return "failed"
-        current.stage = "done"
-        answer.sql, answer.table, answer.shape = final_sql, table, shape
-        return "done"
+            current.stage, current.error = Stage.EXECUTE, _first_line(error)
+            return False
+        current.stage = Stage.DONE
+        candidate.sql, candidate.table, candidate.shape = final_sql, table, shape
+        return True
 
-    def _repair(self, sql: str, attempt: Attempt, answer: Answer, clock, connection):
-        with clock.stage("repair"):
+    def _repair(self, run: _Run, candidate: Candidate, sql: str, attempt: Attempt):
+        with run.clock.stage("repair"):
             repairs: list[Repair] = repair_sql(sql, self.catalog, self.knowledge)
         for repair in repairs:
             repaired = Attempt(
-                attempt.number, f"repair:{repair.kind}", repair.sql, "repair", note=repair.note
-            )
-            answer.attempts.append(repaired)
-            checked = self._check(repair.sql, repaired, clock, connection)
+                attempt.number, f"repair:{repair.kind}", repair.sql, Stage.REPAIR, note=repair.note,
+                candidate=candidate.index,
+            )  # fmt: skip
+            run.answer.attempts.append(repaired)
+            checked = self._check(run, repair.sql, repaired)
             if checked is not None:
                 return checked
         return None
@@ -414,29 +575,67 @@ class QuestionEngine:
         return tuple(dict.fromkeys(hints))
 
 
-@dataclass(frozen=True)
-class _Kept:
-    """An answer that ran but did not fit, held while a retry tries to do better."""
+@dataclass
+class _Run:
+    """One question's working state: its session, clock and the rows each checked query returned."""
 
-    misfit: Misfit
-    attempt: Attempt
-    sql: str | None
-    table: pa.Table | None
-    shape: ResultShape | None
+    question: str
+    intent: Intent
+    answer: Answer
+    clock: _Clock
+    connection: psycopg.Connection
+    executed: dict[str, pa.Table] = field(default_factory=dict)
 
-    @classmethod
-    def of(cls, answer: Answer, misfit: Misfit) -> _Kept:
-        return cls(misfit, answer.attempts[-1], answer.sql, answer.table, answer.shape)
 
-    def restore(self, answer: Answer) -> None:
-        """Make this the answer again, saying why it may not be the one the question wanted."""
-        self.attempt.stage, self.attempt.error, self.attempt.misfit = "done", None, None
-        answer.ok, answer.error = True, None
-        answer.sql, answer.table, answer.shape = self.sql, self.table, self.shape
-        if self.misfit.kind == "empty":
-            answer.notice = f"The query ran but {self.misfit.reason.split(';')[0].removeprefix('it ')}."
-        else:
-            answer.notice = f"This answer may not be what you asked: {self.misfit.reason}."
+UNANSWERABLE_SIGNATURE = "CANNOT ANSWER"
+"""The vote of a candidate that says the data cannot answer: such candidates agree with each other."""
+
+
+@dataclass
+class Candidate:
+    """One candidate query and how its checks went. Its attempts are the entries of the answer's
+    append-only log with its round (`number`) and position (`index`)."""
+
+    number: int
+    index: int
+    answer: Answer
+    sql: str | None = None
+    table: pa.Table | None = None
+    shape: ResultShape | None = None
+    misfit: Misfit | None = None
+    failure: Failure | None = None
+    unanswerable: str | None = None
+
+    @property
+    def last(self) -> Attempt:
+        return self.answer.attempts[-1]
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        return [a for a in self.answer.attempts if (a.number, a.candidate) == (self.number, self.index)]
+
+    @property
+    def ballot(self) -> Ballot:
+        if self.unanswerable is not None:
+            return Ballot(self.index, UNANSWERABLE_SIGNATURE)
+        if self.table is None:
+            return Ballot(self.index, None)
+        return Ballot(self.index, signature_key(_rows(self.table)), self.misfit is None)
+
+    def adopt(self, answer: Answer, notice: str | None = None) -> None:
+        """Make this candidate the answer, saying what the loop changed in the model's query."""
+        chosen = next(a for a in reversed(self.attempts) if a.stage in (Stage.DONE, Stage.MISFIT))
+        chosen.stage, chosen.error, chosen.misfit, chosen.chosen = Stage.DONE, None, None, True
+        answer.sql, answer.table, answer.shape, answer.notice = self.sql, self.table, self.shape, notice
+        answer.changes = [
+            f"{a.source.split(':', 1)[1]}: {a.note}"
+            for a in self.attempts
+            if a.source.startswith(("repair:", "fit:")) and a.note
+        ]
+
+
+def _rows(table: pa.Table) -> list[list[Any]]:
+    return [list(row.values()) for row in table.to_pylist()]
 
 
 def _first_line(error: BaseException) -> str:

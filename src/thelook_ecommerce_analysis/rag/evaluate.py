@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.rag.engine import Answer, Attempt, QuestionEngine
 from thelook_ecommerce_analysis.rag.guard import guard_sql
+from thelook_ecommerce_analysis.rag.question import question_key
 from thelook_ecommerce_analysis.rag.vote import mixed_order, normalised_value, result_signature
 
 NON_LLM_STAGES = ("embed", "retrieve", "guard", "validate", "execute", "repair", "fit")
@@ -174,8 +175,15 @@ def evaluate(
     questions: list[EvalQuestion],
     progress: Callable[[QuestionOutcome], None] | None = None,
 ) -> EvalReport:
-    """Ask every question, run its gold SQL and compare; gold SQL that fails is an error in the set."""
+    """Ask every question, run its gold SQL and compare; gold SQL that fails is an error in the set.
+
+    A stored example (a curated one, or a thumbs-up approved in the app) whose question is one of the set
+    never reaches the prompt while the set is evaluated: it would be the answer key."""
     report = EvalReport()
+    withheld = frozenset(question_key(question.question) for question in questions)
+    engine.settings = replace(
+        engine.settings, withheld_questions=engine.settings.withheld_questions | withheld
+    )
     with connect(engine.reader_url, autocommit=True) as connection:
         for question in questions:
             try:
@@ -186,7 +194,7 @@ def evaluate(
             answer = engine.ask(question.question)
             matched = answer.ok and result_signature(answer.rows()) == gold
             first_matched = _first_matches(connection, engine, answer, gold, matched)
-            winner = next((a for a in reversed(answer.attempts) if a.ok), None)
+            winner = answer.chosen
             rescued_by = None
             if matched and not first_matched and winner is not None:
                 rescued_by = _rescuer(answer, winner)
@@ -207,11 +215,13 @@ def evaluate(
 
 
 def _rescuer(answer: Answer, winner: Attempt) -> str:
-    """The mechanism that produced the right answer: a repair or fit kind, or an LLM retry named by
-    what set it off (an error stage, or the misfit the previous answer had)."""
+    """The mechanism that produced the right answer: the vote (a sampled candidate won), a repair or fit
+    kind, or an LLM retry named by what set it off (an error stage, or the misfit the previous answer had)."""
+    if winner.number == 1 and winner.candidate != 0:
+        return "vote"  # a sampled candidate, with whatever repairs it needed, outvoted the greedy one
     if winner.source != "llm-retry":
         return winner.source
-    before = [attempt for attempt in answer.attempts if attempt.number == winner.number - 1]
+    before = [a for a in answer.attempts if a.number == winner.number - 1 and a.candidate == 0]
     trigger = (before[-1].misfit or before[-1].stage) if before else "unknown"
     return f"llm-retry after {trigger}"
 

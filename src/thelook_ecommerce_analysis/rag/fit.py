@@ -40,6 +40,13 @@ class Misfit:
     tables: tuple[TableKey, ...] = ()
     """Tables a retry should be shown, beyond those retrieved for the question."""
 
+    @property
+    def notice(self) -> str:
+        """What the answer says when it is kept although it does not fit: no retry fitted better."""
+        if self.kind == "empty":
+            return f"The query ran but {self.reason.split(';')[0].removeprefix('it ')}."
+        return f"This answer may not be what you asked: {self.reason}."
+
 
 # -- what the question asks -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from thelook_ecommerce_analysis.errors import ThelookError
 MAX_QUESTION_CHARACTERS = 2000
 NOT_UTF8 = re.compile("[\ud800-\udfff]")
 """Lone surrogates: how Python carries bytes that did not decode as UTF-8 (surrogateescape)."""
+WORD = re.compile(r"\w+")
 CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab, newline, carriage return and NUL."""
 
@@ -53,6 +54,12 @@ def read_question(raw: str | bytes) -> str:
             f"ask it in at most {MAX_QUESTION_CHARACTERS:,}"
         )
     return question
+
+
+def question_key(question: str) -> str:
+    """The words of a question, lower case, one space apart: two wordings that differ only in case,
+    spacing or punctuation are the same question (an evaluation withholds its own from the prompt)."""
+    return " ".join(WORD.findall(question.lower()))
 
 
 def not_text(position: int) -> str:

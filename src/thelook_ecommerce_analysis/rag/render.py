@@ -29,6 +29,9 @@ def render_answer(answer: Answer) -> str:
         parts.append(f"\n{_table_text(answer)}\n({answer.row_count} rows)")
         if answer.notice:
             parts.append(answer.notice)
+        parts += [f"changed before it ran: {change}" for change in answer.changes]
+        if answer.vote:
+            parts.append(f"vote: {answer.vote}")
         parts.append(f"\nSQL:\n{answer.sql}")
     else:
         parts.append(f"\n{answer.error}")
@@ -36,7 +39,8 @@ def render_answer(answer: Answer) -> str:
     for attempt in answer.attempts:
         outcome = "ok" if attempt.ok else f"{attempt.stage}: {attempt.error}"
         note = f" [{attempt.note}]" if attempt.note else ""
-        parts.append(f"  {attempt.number}. {attempt.source}{note} -> {outcome}")
+        candidate = f" #{attempt.candidate}" if attempt.candidate else ""
+        parts.append(f"  {attempt.number}. {attempt.source}{candidate}{note} -> {outcome}")
         if attempt.sql and not attempt.ok:
             parts.append("     " + " ".join(attempt.sql.split()))
     if answer.reasoning:

@@ -59,6 +59,8 @@ def render_result(turn: Turn) -> None:
     assert answer.table is not None and answer.shape is not None
     if answer.notice:
         st.info(answer.notice)
+    if answer.changes:
+        st.caption("Changed before it ran: " + "; ".join(answer.changes))
     st.dataframe(answer.table, hide_index=True)
     st.download_button(
         "Download CSV", csv_bytes(answer.table), file_name="answer.csv", mime="text/csv", key=f"csv-{turn.id}"
