@@ -34,6 +34,7 @@ from thelook_ecommerce_analysis.rag.prompt import Example, Failure, PromptContex
 from thelook_ecommerce_analysis.rag.question import BadQuestionError, printable, question_key, read_question
 from thelook_ecommerce_analysis.rag.repair import Repair, repair_literals, repair_sql
 from thelook_ecommerce_analysis.rag.validate import ResultShape, describe_query
+from thelook_ecommerce_analysis.rag.values import modest_text_columns, repair_stored_values
 from thelook_ecommerce_analysis.rag.vote import Ballot, signature_key, vote
 
 logger = logging.getLogger(__name__)
@@ -240,6 +241,7 @@ class QuestionEngine:
         with connect(reader_url) as connection:
             self.catalog: Catalog = load_catalog(connection)
             self.knowledge: Knowledge = load_knowledge(connection, self.catalog)
+            self._searchable = modest_text_columns(connection, self.catalog)
         self._raw_tables = tuple(
             sorted(
                 table
@@ -514,10 +516,10 @@ class QuestionEngine:
     def _settle(self, run: _Run, candidate: Candidate, sql: str, attempt: Attempt) -> bool:
         """Check and run `sql` for `candidate`; on failure try the deterministic repairs, each a recorded
         attempt. True when it ran (the candidate then holds the SQL and the rows)."""
-        if self.settings.repairs and (literal := repair_literals(sql, self.catalog, self.knowledge)):
+        for literal in self._value_repairs(run, sql):
             attempt.stage, attempt.error = Stage.LITERAL, f"values that exist in no row: {literal.note}"
             attempt = Attempt(
-                attempt.number, "repair:literal", literal.sql, Stage.REPAIR, note=literal.note,
+                attempt.number, f"repair:{literal.kind}", literal.sql, Stage.REPAIR, note=literal.note,
                 candidate=candidate.index,
             )  # fmt: skip
             run.answer.attempts.append(attempt)
@@ -543,6 +545,25 @@ class QuestionEngine:
         current.stage = Stage.DONE
         candidate.sql, candidate.table, candidate.shape = final_sql, table, shape
         return True
+
+    def _value_repairs(self, run: _Run, sql: str) -> Iterator[Repair]:
+        """Literals that match no row, replaced before the query runs (a query that compares with a value
+        the data never holds runs and silently finds nothing): first those of listed categorical columns,
+        then those of larger text columns, looked up in the column itself."""
+        if not self.settings.repairs:
+            return
+        if (listed := repair_literals(sql, self.catalog, self.knowledge)) is not None:
+            yield listed
+            sql = listed.sql
+        with run.clock.stage("values"):
+            try:
+                stored = repair_stored_values(
+                    sql, self.catalog, self._searchable, self.knowledge.values, run.connection
+                )
+            except psycopg.Error:  # a query too broken to look its values up: the guard will say why
+                stored = None
+        if stored is not None:
+            yield stored
 
     def _repair(self, run: _Run, candidate: Candidate, sql: str, attempt: Attempt):
         with run.clock.stage("repair"):

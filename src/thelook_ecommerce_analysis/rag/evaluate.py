@@ -27,7 +27,7 @@ from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.question import question_key
 from thelook_ecommerce_analysis.rag.vote import mixed_order, normalised_value, result_signature
 
-NON_LLM_STAGES = ("embed", "retrieve", "guard", "validate", "execute", "repair", "fit")
+NON_LLM_STAGES = ("embed", "retrieve", "values", "guard", "validate", "execute", "repair", "fit")
 
 
 @dataclass(frozen=True)

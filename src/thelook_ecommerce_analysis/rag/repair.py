@@ -39,7 +39,7 @@ class Repair:
 RepairStep = Callable[[exp.Expression, Catalog, Knowledge], tuple[exp.Expression, list[str]] | None]
 
 
-def _parse(sql: str) -> exp.Expression | None:
+def parse_query(sql: str) -> exp.Expression | None:
     try:
         return sqlglot.parse_one(sql, read=DIALECT)
     except sqlglot.errors.SqlglotError:
@@ -72,7 +72,7 @@ def rewrite_mysql_habits(
     """YEAR(x), MONTH(x)... -> EXTRACT(... FROM x); DATE_FORMAT(x, '%Y-%m') -> to_char(x, 'YYYY-MM');
     `timestamp LIKE '2024%'` -> to_char(timestamp, 'YYYY-MM-DD HH24:MI:SS') LIKE '2024%'."""
     notes: list[str] = []
-    tables = _query_tables(tree, catalog)
+    tables = query_tables(tree, catalog)
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Anonymous | exp.Func):
@@ -116,7 +116,7 @@ def rewrite_backticks(sql: str) -> str | None:
 # -- unknown names ------------------------------------------------------------------------------------
 
 
-def _query_tables(tree: exp.Expression, catalog: Catalog) -> dict[str, TableKey]:
+def query_tables(tree: exp.Expression, catalog: Catalog) -> dict[str, TableKey]:
     """alias (or table name) -> catalog table, for the real tables the query reads."""
     mapping: dict[str, TableKey] = {}
     for table in tree.find_all(exp.Table):
@@ -169,7 +169,7 @@ def fix_unknown_columns(
     order_items.product_id = products.id). The join follows a key that exists, never a guess, and prefers
     the many-to-one direction, which adds a column without multiplying the rows being counted."""
     repaired = tree.copy()
-    tables = _query_tables(repaired, catalog)
+    tables = query_tables(repaired, catalog)
     if not tables:
         return None
     defined = _defined_names(repaired)
@@ -387,7 +387,7 @@ def fix_literals(
     """`status = 'completed'` -> `status = 'Complete'`, also in IN lists and <>: a literal compared with a
     categorical column must be one of its real values."""
     repaired = tree.copy()
-    tables = _query_tables(repaired, catalog)
+    tables = query_tables(repaired, catalog)
     notes: list[str] = []
 
     def values_of(column: exp.Column) -> tuple[str, ...]:
@@ -528,7 +528,7 @@ STEPS: tuple[tuple[str, RepairStep], ...] = (
 def repair_literals(sql: str, catalog: Catalog, knowledge: Knowledge) -> Repair | None:
     """The literal repair alone: run on every query before it executes, since a value that matches no
     real one makes a query that runs and silently finds nothing."""
-    tree = _parse(sql)
+    tree = parse_query(sql)
     outcome = fix_literals(tree, catalog, knowledge) if tree is not None else None
     if outcome is None:
         return None
@@ -543,7 +543,7 @@ def repair_sql(sql: str, catalog: Catalog, knowledge: Knowledge) -> list[Repair]
     if (transpiled := rewrite_backticks(sql)) is not None:
         repairs.append(Repair("dialect", transpiled, "MySQL backtick quotes -> PostgreSQL"))
         sql = transpiled
-    tree = _parse(sql)
+    tree = parse_query(sql)
     if tree is None:
         return repairs
     for kind, step in STEPS:
