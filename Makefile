@@ -9,12 +9,18 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 USERS ?= 100000
 SEED ?= 42
+# The bundled LLM that `thelook ask`, `eval`, `app` and `llm serve` start when no other is configured:
+# 1.5b (default) or 0.5b, e.g. `make test LLM=0.5b`.
+LLM ?=
 
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+ifneq ($(LLM),)
+export THELOOK_LLM_BUNDLED := $(LLM)
+endif
 
 .PHONY: help setup run test browser lint format lock clean
 
