@@ -10,8 +10,11 @@ import pytest
 from thelook_ecommerce_analysis.db.local import RoleUrls
 from thelook_ecommerce_analysis.rag.execute import ResultTooLargeError, fetch_bounded, format_bytes
 
-HUGE_ROWS = "SELECT n, repeat('x', 40000000) AS filler FROM generate_series(1, 8) AS n"
-"""8 rows of 40 MB each: 320 MB if read whole."""
+HUGE_ROWS = (
+    "SELECT n, (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 1250000) AS g) AS filler "
+    "FROM generate_series(1, 8) AS n"
+)
+"""8 rows of 40 MB each (320 MB if read whole), built with functions the reader may call."""
 
 
 @pytest.fixture
