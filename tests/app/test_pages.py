@@ -97,6 +97,12 @@ def test_unanswerable_question_gets_a_friendly_message(double) -> None:
     assert not app.get(VEGA_LITE)
 
 
+def test_a_question_with_a_nul_gets_one_clear_message_not_an_exception(double) -> None:
+    app = ask(started_app(), "How many orders\x00 are there?")
+    assert any("cannot be asked as it is" in error.value for error in app.error)
+    assert any("NUL character (at character 16)" in caption.value for caption in app.caption)
+
+
 def test_dead_llm_gets_its_message_and_the_status_panel_says_so(app_environment) -> None:
     with environment(THELOOK_LLM="ollama", OLLAMA_HOST=f"http://127.0.0.1:{closed_port()}"):
         app = started_app()
