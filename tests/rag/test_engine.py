@@ -10,6 +10,7 @@ import pytest
 
 from tests.rag.ollama_double import MODEL, Script, ollama_double
 from thelook_ecommerce_analysis.llm.ollama_provider import OllamaProvider
+from thelook_ecommerce_analysis.rag.conversation import REWRITE_PROMPT, Turn
 from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
 
 ORDERS = "SELECT count(*) AS orders FROM raw_data.orders"
@@ -29,10 +30,9 @@ def engine_for(loaded_db):
         host = context.__enter__()
         engines.append(context)
         provider = OllamaProvider(MODEL, host, timeout_s=3.0)
-        # One candidate unless a test asks for more: scripted replies come in order.
-        return QuestionEngine(
-            loaded_db.reader, provider, EngineSettings(**{"candidates": 1, **settings})
-        ), script
+        # One candidate and no answer in words unless a test asks for them: scripted replies come in order.
+        chosen = EngineSettings(**{"candidates": 1, "describe": False, **settings})
+        return QuestionEngine(loaded_db.reader, provider, chosen), script
 
     yield build
     for context in engines:
@@ -329,3 +329,63 @@ def test_candidates_are_asked_at_once(engine_for) -> None:
     assert answer.timings_ms["llm"] < 2500, "three 1 s replies took as long as asking one after another"
     assert answer.timings_ms["execute"] < answer.timings_ms["total"]
     assert answer.vote == "3 of 3 candidates agree (1 different answer)"
+
+
+# -- follow-ups and the answer in words ---------------------------------------------------------------
+
+ORDERS_TURN = Turn("How many orders are there?", ORDERS, ("orders",))
+
+
+def test_a_follow_up_is_read_as_a_standalone_question_first(engine_for, loaded_db) -> None:
+    standalone = "How many orders have been returned?"
+    engine, script = engine_for(Script([standalone, sql_block(RETURNED)]))
+    answer = engine.ask("and only the returned ones?", conversation=[ORDERS_TURN])
+    assert answer.ok, answer.error
+    assert answer.understood_as == standalone
+    assert script.requests[0]["messages"][0]["content"] == REWRITE_PROMPT
+    assert "Earlier question 1: How many orders are there?" in script.requests[0]["messages"][-1]["content"]
+    assert script.requests[1]["messages"][-1]["content"] == standalone, (
+        "the loop sees the standalone question"
+    )
+    with psycopg.connect(loaded_db.reader) as connection:
+        assert answer.rows() == [list(connection.execute(RETURNED).fetchone())]
+
+
+def test_a_question_that_stands_alone_spends_no_call_on_a_rewrite(engine_for) -> None:
+    engine, script = engine_for(Script([sql_block(RETURNED)]))
+    answer = engine.ask("How many orders have been returned?", conversation=[ORDERS_TURN])
+    assert answer.ok and answer.understood_as is None
+    assert len(script.requests) == 1
+
+
+def test_the_answer_in_words_uses_the_rows_numbers(engine_for, loaded_db) -> None:
+    with psycopg.connect(loaded_db.reader) as connection:
+        (returned,) = connection.execute(RETURNED).fetchone()
+    engine, _ = engine_for(
+        Script([sql_block(RETURNED), f"{returned} orders have been returned."]), describe=True
+    )
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok, answer.error
+    assert answer.sentence == f"{returned} orders have been returned." and answer.sentence_source == "llm"
+    assert "Show it per month" in answer.suggestions and len(answer.suggestions) <= 3
+
+
+def test_a_model_that_invents_a_number_gets_the_template_sentence(engine_for) -> None:
+    engine, _ = engine_for(
+        Script([sql_block(RETURNED), "999999 orders were returned, up 12%."]), describe=True
+    )
+    answer = engine.ask("How many orders have been returned?")
+    assert answer.ok and answer.sentence_source == "template"
+    assert answer.sentence.startswith("Returned: ") and "999999" not in answer.sentence
+
+
+def test_stages_are_told_as_they_happen(engine_for) -> None:
+    heard: list[tuple[str, bool]] = []
+    engine, _ = engine_for(Script([sql_block(RETURNED)]))
+    answer = engine.ask(
+        "How many orders have been returned?", progress=lambda stage, ms: heard.append((stage, ms is None))
+    )
+    assert answer.ok
+    started = [stage for stage, starting in heard if starting]
+    assert started[:3] == ["rewrite", "embed", "retrieve"] and "llm" in started and "execute" in started
+    assert len(started) == len(heard) / 2, "every stage that starts also ends"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMReply, LLMUnavailable
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, load_catalog
+from thelook_ecommerce_analysis.rag.conversation import Turn, standalone_question
 from thelook_ecommerce_analysis.rag.execute import ResultTooLargeError, fetch_bounded
 from thelook_ecommerce_analysis.rag.extract import extract_sql
 from thelook_ecommerce_analysis.rag.fit import Intent, Misfit, check_fit, read_intent
@@ -32,7 +33,15 @@ from thelook_ecommerce_analysis.rag.guard import guard_sql
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge, load_knowledge
 from thelook_ecommerce_analysis.rag.prompt import Example, Failure, PromptContext, build_messages
 from thelook_ecommerce_analysis.rag.question import BadQuestionError, printable, question_key, read_question
-from thelook_ecommerce_analysis.rag.repair import Repair, repair_literals, repair_sql
+from thelook_ecommerce_analysis.rag.repair import (
+    Repair,
+    parse_query,
+    query_tables,
+    repair_literals,
+    repair_sql,
+)
+from thelook_ecommerce_analysis.rag.sentence import describe_result, rows_may_reach_the_model
+from thelook_ecommerce_analysis.rag.suggest import next_questions
 from thelook_ecommerce_analysis.rag.validate import ResultShape, describe_query
 from thelook_ecommerce_analysis.rag.values import modest_text_columns, repair_stored_values
 from thelook_ecommerce_analysis.rag.vote import Ballot, signature_key, vote
@@ -98,6 +107,8 @@ class EngineSettings:
     repairs: bool = True
     fit_checks: bool = True
     use_examples: bool = True
+    describe: bool = True
+    """Add the answer in words and the next questions (one more LLM call when rows may reach the model)."""
     withheld_questions: frozenset[str] = frozenset()
     """Questions (normalised) whose stored examples must not reach the prompt: an evaluation's own."""
 
@@ -157,6 +168,12 @@ class Answer:
     changes: list[str] = field(default_factory=list)
     """What the loop changed in the model's query before it became the answer, each with its reason."""
     vote: str | None = None
+    understood_as: str | None = None
+    """The standalone question a follow-up was read as (what retrieval, the prompt and the checks saw)."""
+    sentence: str | None = None
+    sentence_source: str | None = None
+    """llm: the model's sentence, every number checked against the rows; template: built without it."""
+    suggestions: list[str] = field(default_factory=list)
     provider: str = ""
 
     @property
@@ -189,6 +206,10 @@ class Answer:
             "notice": self.notice,
             "changes": self.changes,
             "vote": self.vote,
+            "understood_as": self.understood_as,
+            "sentence": self.sentence,
+            "sentence_source": self.sentence_source,
+            "suggestions": self.suggestions,
             "columns": self.columns,
             "rows": [[_jsonable(value) for value in row] for row in self.rows()],
             "row_count": self.row_count,
@@ -205,20 +226,29 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-class _Clock:
-    """Adds up milliseconds per stage across attempts."""
+Progress = Callable[[str, float | None], None]
+"""Told each stage as it happens: (stage, None) when it starts, (stage, milliseconds) when it ends."""
 
-    def __init__(self, timings: dict[str, float]) -> None:
+
+class _Clock:
+    """Adds up milliseconds per stage across attempts, and tells a listener as stages start and end."""
+
+    def __init__(self, timings: dict[str, float], progress: Progress | None = None) -> None:
         self._timings = timings
+        self._progress = progress
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
+        if self._progress is not None:
+            self._progress(name, None)
         try:
             yield
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             self._timings[name] = self._timings.get(name, 0.0) + elapsed
+            if self._progress is not None:
+                self._progress(name, elapsed)
 
 
 class QuestionEngine:
@@ -342,14 +372,27 @@ class QuestionEngine:
 
     # -- the loop -----------------------------------------------------------------------------------
 
-    def ask(self, question: str | bytes) -> Answer:
-        """Answer one question; never raises for bad input, a dead LLM or a failing query: the Answer
-        carries the error in one readable line and the kind of failure."""
+    def ask(
+        self,
+        question: str | bytes,
+        conversation: Sequence[Turn] = (),
+        progress: Progress | None = None,
+    ) -> Answer:
+        """Answer one question, a follow-up of `conversation` (earlier turns, oldest first) or one on its
+        own; never raises for bad input, a dead LLM or a failing query: the Answer carries the error in
+        one readable line and the kind of failure. `progress` hears each stage as it happens."""
         started = time.perf_counter()
         answer = Answer(question=printable(question), provider=self.provider.describe())
-        clock = _Clock(answer.timings_ms)
+        clock = _Clock(answer.timings_ms, progress)
         try:
-            self._answer(read_question(question), answer, clock)
+            asked = read_question(question)
+            with clock.stage("rewrite"):
+                standalone = standalone_question(self.provider, asked, conversation)
+            if standalone is not None:
+                answer.understood_as = asked = standalone
+            self._answer(asked, answer, clock)
+            if answer.ok and self.settings.describe:
+                self._describe(asked, answer, clock)
         except BadQuestionError as error:
             answer.error, answer.failure = str(error), FailureKind.BAD_QUESTION
         except LLMUnavailable as error:
@@ -358,6 +401,24 @@ class QuestionEngine:
             answer.error, answer.failure = str(error), FailureKind.NO_ANSWER
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
+
+    def _describe(self, question: str, answer: Answer, clock: _Clock) -> None:
+        """The answer in words (checked against its rows) and the next questions it suggests."""
+        with clock.stage("sentence"):
+            sentence = describe_result(
+                self.provider, question, answer.table, rows_to_model=rows_may_reach_the_model()
+            )
+        answer.sentence, answer.sentence_source = sentence.text, sentence.source
+        tree = parse_query(answer.sql or "")
+        tables = dict.fromkeys(query_tables(tree, self.catalog).values()) if tree is not None else {}
+        answer.suggestions = next_questions(
+            answer.shape,
+            answer.row_count,
+            answer.sql or "",
+            tables,
+            catalog=self.catalog,
+            values=self.knowledge.values,
+        )
 
     def _answer(self, question: str, answer: Answer, clock: _Clock) -> None:
         # One fresh read-only session per question, for retrieval and every attempt: nothing a previous

@@ -182,7 +182,9 @@ def evaluate(
     report = EvalReport()
     withheld = frozenset(question_key(question.question) for question in questions)
     engine.settings = replace(
-        engine.settings, withheld_questions=engine.settings.withheld_questions | withheld
+        engine.settings,
+        withheld_questions=engine.settings.withheld_questions | withheld,
+        describe=False,  # the answer in words and the next questions change no row that is scored
     )
     with connect(engine.reader_url, autocommit=True) as connection:
         for question in questions:
