@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import click
 
+from thelook_ecommerce_analysis.config import DEFAULT_PGADMIN_PORT
 from thelook_ecommerce_analysis.errors import ThelookError
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -264,6 +265,23 @@ def ask(question: str, as_json: bool, **engine_options) -> None:
         sys.exit(1)
 
 
+@main.command("chat")
+@_engine_options
+def chat(**engine_options) -> None:
+    """A conversation in the terminal: each line is a question, and a follow-up ("and only for Jeans?")
+    is read against the earlier ones. An empty line or end of input ends it."""
+    from thelook_ecommerce_analysis.rag.conversation import Turn
+    from thelook_ecommerce_analysis.rag.render import render_answer
+
+    engine = _build_engine(**engine_options)
+    turns: list[Turn] = []
+    while line := click.prompt("you", default="", show_default=False, err=True).strip():
+        answer = engine.ask(line, conversation=turns)
+        click.echo(render_answer(answer))
+        if answer.ok:
+            turns.append(Turn(answer.understood_as or line, answer.sql, tuple(answer.columns)))
+
+
 @main.command("eval")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("evaluation/dev_set.yml"), show_default=True,
@@ -343,6 +361,25 @@ def examples_reject(candidate_id: int) -> None:
     """Mark candidate ID rejected (kept for the record); an approved one stops being retrieved."""
     candidate = _example_review().reject(candidate_id)
     click.echo(f"rejected #{candidate.id}: it is not retrieved; the row stays in embeddings.feedback")
+
+
+# -- inspection ------------------------------------------------------------------------------------
+
+
+@main.command("pgadmin")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_PGADMIN_PORT,
+    show_default=True,
+    help="Port to serve on (loopback only).",
+)
+def pgadmin_command(port: int) -> None:
+    """Serve pgAdmin 4 with the database registered (read-only role first, owner second) until Ctrl-C.
+    Needs `make pgadmin` once; its settings and login live in data/pgadmin."""
+    from thelook_ecommerce_analysis.pgadmin import serve
+
+    serve(port, click.echo)
 
 
 # Kedro's own CLI (`kedro run`, `kedro viz`) loads a `cli` group from the project's cli module to add project

@@ -25,7 +25,11 @@ def _table_text(answer: Answer) -> str:
 def render_answer(answer: Answer) -> str:
     """Rows, final SQL, every attempt with its error, the retrieved documents, timings per stage."""
     parts = [f"question: {answer.question}"]
+    if answer.understood_as:
+        parts.append(f"understood as: {answer.understood_as}")
     if answer.ok:
+        if answer.sentence:
+            parts.append(f"\n{answer.sentence}")
         parts.append(f"\n{_table_text(answer)}\n({answer.row_count} rows)")
         if answer.notice:
             parts.append(answer.notice)
@@ -33,6 +37,8 @@ def render_answer(answer: Answer) -> str:
         if answer.vote:
             parts.append(f"vote: {answer.vote}")
         parts.append(f"\nSQL:\n{answer.sql}")
+        if answer.suggestions:
+            parts.append("next: " + " | ".join(answer.suggestions))
     else:
         parts.append(f"\n{answer.error}")
     parts.append("\nattempts:")
