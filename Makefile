@@ -6,6 +6,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# pgAdmin 4 (`thelook pgadmin`) pins its own dependencies exactly: it gets a virtual environment of its own.
+PGADMIN_VENV := .venv-pgadmin
 UV := $(BIN)/uv
 USERS ?= 100000
 SEED ?= 42
@@ -22,7 +24,7 @@ ifneq ($(LLM),)
 export THELOOK_LLM_BUNDLED := $(LLM)
 endif
 
-.PHONY: help setup run test browser lint format lock clean
+.PHONY: help setup run test browser pgadmin lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,12 +44,19 @@ $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
 
 setup: $(VENV)/.installed  ## create .venv with the pinned packages
 
+$(PGADMIN_VENV)/.installed: requirements-pgadmin.lock | $(VENV)/.installed
+	$(PYTHON) -m venv --without-pip $(PGADMIN_VENV)
+	$(UV) pip sync --python $(PGADMIN_VENV)/bin/python --require-hashes requirements-pgadmin.lock
+	touch $@
+
+pgadmin: $(PGADMIN_VENV)/.installed  ## pgAdmin 4 in its own .venv-pgadmin, for `thelook pgadmin`
+
 run: setup  ## start the embedded database, generate data if there is none, run the Kedro job
 	$(BIN)/thelook db start
 	@if [ ! -f data/01_raw/orders.parquet ]; then $(BIN)/thelook generate --users $(USERS) --seed $(SEED); fi
 	$(BIN)/thelook run
 
-test: setup browser  ## lint, format check and the whole test suite
+test: setup browser pgadmin  ## lint, format check and the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -74,7 +83,12 @@ lock:  ## re-pin requirements.lock from pyproject.toml (needs the registry)
 		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
 		--override <(echo "torch==2.13.0$(if $(PIP_FIND_LINKS),+cpu)") --generate-hashes --no-emit-package torch \
 		--no-header -o requirements-runtime.lock
-	@! grep -n '://' requirements.lock requirements-runtime.lock || (echo "a lock file names a URL" >&2; exit 1)
+	# pgAdmin 4, apart: its exact pins clash with the project's.
+	$(UV) pip compile requirements-pgadmin.in --python-version 3.11 \
+		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) --generate-hashes \
+		--no-header -o requirements-pgadmin.lock
+	@! grep -n '://' requirements.lock requirements-runtime.lock requirements-pgadmin.lock \
+		|| (echo "a lock file names a URL" >&2; exit 1)
 
-clean:  ## remove the virtual environment
-	rm -rf $(VENV)
+clean:  ## remove the virtual environments
+	rm -rf $(VENV) $(PGADMIN_VENV)

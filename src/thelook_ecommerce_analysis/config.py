@@ -15,6 +15,7 @@ from thelook_ecommerce_analysis.errors import ThelookError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_PG_PORT = 5433
+DEFAULT_PGADMIN_PORT = 5050  # `thelook pgadmin`, the same port as the Compose pgadmin service
 DATABASE_NAME = "thelook"
 OWNER_ROLE = "thelook_owner"
 READER_ROLE = "thelook_reader"
@@ -78,6 +79,11 @@ class ProjectPaths:
     @property
     def postgres_data(self) -> Path:
         return Path(os.environ.get("THELOOK_PG_DATA", self.root / "data" / "postgres")).resolve()
+
+    @property
+    def pgadmin_data(self) -> Path:
+        """Everything `thelook pgadmin` keeps: pgAdmin's settings database, login, logs and storage."""
+        return Path(os.environ.get("THELOOK_PGADMIN_DATA", self.root / "data" / "pgadmin")).resolve()
 
     @property
     def logs(self) -> Path:

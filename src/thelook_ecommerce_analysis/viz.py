@@ -1,29 +1,27 @@
 """`thelook viz`: serve Kedro-Viz for the project, and take its whole process tree down on exit.
 
 `kedro viz run` serves from a CHILD process: stopping only the parent leaves the child listening on the
-port (and the next start fails with "address in use"). So the server runs in a process group of its own,
-and every way out of this command (Ctrl-C, SIGTERM from Docker or a service manager, the server exiting
-by itself) ends that whole group.
+port (and the next start fails with "address in use"). So the server runs in a process group of its own
+(processes.run_server), and every way out of this command (Ctrl-C, SIGTERM from Docker or a service
+manager, the server exiting by itself) ends that whole group.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from thelook_ecommerce_analysis.errors import ThelookError
+from thelook_ecommerce_analysis.processes import require_free_port, run_server
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4141
 HIGHEST_PORT = 49151  # Kedro-Viz refuses the dynamic range above the registered ports
-STOP_GRACE_SECONDS = 10.0
 
 
 # Kedro-Viz's own command group, called directly: `kedro viz run` would first import the project's
@@ -52,62 +50,32 @@ def kedro_viz_build_command() -> list[str]:
     return [sys.executable, "-c", KEDRO_VIZ_ENTRY, "viz", "build"]
 
 
-def port_is_free(host: str, port: int) -> bool:
-    """True when nothing listens on host:port (checked before starting, for a clear error)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
-def _group_alive(group_id: int) -> bool:
-    try:
-        os.killpg(group_id, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # a member we may not signal still exists
-        return True
-    return True
-
-
-def stop_process_group(process: subprocess.Popen, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM the process group that `process` leads, wait up to `grace_seconds` for every member to
-    exit, then SIGKILL what is left. Waiting on the leader alone is not enough: its children outlive it."""
-    group_id = process.pid
-    if not _group_alive(group_id):
-        process.wait()
-        return
-    os.killpg(group_id, signal.SIGTERM)
-    deadline = time.monotonic() + grace_seconds
-    while time.monotonic() < deadline:
-        process.poll()  # reap the leader, or it lingers as a zombie that keeps the group "alive"
-        if not _group_alive(group_id):
-            break
-        time.sleep(0.1)
-    else:
-        os.killpg(group_id, signal.SIGKILL)
-    process.wait()
+def require_kedro_viz() -> None:
+    """One clear line when the kedro-viz package is missing (an environment made without `make setup`)."""
+    if importlib.util.find_spec("kedro_viz") is None:
+        raise ThelookError(
+            f"Kedro-Viz is not installed in {sys.prefix}; `make setup` installs it (kedro-viz is one of "
+            "the project's dependencies in pyproject.toml)"
+        )
 
 
 def serve(project: Path, host: str, port: int) -> int:
     """Run Kedro-Viz for `project` until it exits, Ctrl-C or SIGTERM; return its exit status (0 when we
     stopped it). Its process group is gone when this returns."""
-    environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"}
-    server = subprocess.Popen(
-        kedro_viz_command(host, port), cwd=project, env=environment, start_new_session=True
+    url = f"http://{host}:{port}"
+
+    def say_ready(seconds: float) -> None:
+        click.echo(f"Kedro-Viz is serving at {url} (ready after {seconds:.1f} s); Ctrl-C stops it")
+
+    ended = run_server(
+        kedro_viz_command(host, port),
+        cwd=project,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
+        host=host,
+        port=port,
+        on_ready=say_ready,
     )
-    # SIGTERM becomes KeyboardInterrupt, so that both ways of being stopped take the same path below.
-    previous_handler = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        return server.wait()
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stop_process_group(server)
-        signal.signal(signal.SIGTERM, previous_handler)
+    return ended.status
 
 
 def build_static_site(project: Path) -> None:
@@ -151,12 +119,12 @@ def viz_command(port: int, host: str, build_site: bool) -> None:
 
     project = project_root()
     (project / "logs").mkdir(exist_ok=True)  # conf/logging.yml writes logs/info.log there
+    require_kedro_viz()
     if build_site:
         build_static_site(project)
         return
-    if not port_is_free(host, port):
-        raise ThelookError(f"port {port} on {host} is already in use; stop what listens there or pass --port")
-    click.echo(f"serving Kedro-Viz for {project} at http://{host}:{port} (Ctrl-C stops it)")
+    require_free_port(host, port)
+    click.echo(f"starting Kedro-Viz for {project} on http://{host}:{port} (Ctrl-C stops it)")
     status = serve(project, host, port)
     if status != 0:
         raise ThelookError(f"Kedro-Viz exited with status {status}; its own messages are above")

@@ -6,6 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.app.test_browser import browser  # noqa: F401  (the one headless-Chromium fixture)
 from tests.conftest import REPO_ROOT
 
 VENV_BIN = REPO_ROOT / ".venv" / "bin"

@@ -1,5 +1,6 @@
-"""`thelook viz`: it serves Kedro-Viz, and stopping it frees the port. Kedro-Viz serves from a child
-process, so this fails if the command stops only its direct child."""
+"""`thelook viz`: it serves Kedro-Viz, headless Chromium sees the project's pipelines in it, and stopping
+it frees the port. Kedro-Viz serves from a child process, so this fails if the command stops only its
+direct child."""
 
 from __future__ import annotations
 
@@ -11,16 +12,23 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
+from tests.app.test_browser import save_screenshot
 from tests.conftest import REPO_ROOT
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.viz import HIGHEST_PORT, port_is_free, viz_command
+from thelook_ecommerce_analysis.processes import answers, port_is_free
+from thelook_ecommerce_analysis.viz import HIGHEST_PORT, viz_command
 
 START_TIMEOUT_SECONDS = 180
+UI_TIMEOUT_MS = 90_000
+PIPELINES = ("data_processing", "metrics", "embeddings")
 
 
 def free_registered_port() -> int:
@@ -30,23 +38,20 @@ def free_registered_port() -> int:
     )
 
 
-def answers(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+@dataclass(frozen=True)
+class RunningViz:
+    process: subprocess.Popen
+    port: int
+    ready_s: float
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
-def wait_until_it_answers(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while not answers(port):
-        if process.poll() is not None:
-            pytest.fail(f"thelook viz exited with {process.returncode}: {process.stdout.read()[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"Kedro-Viz did not answer on port {port} within {START_TIMEOUT_SECONDS}s")
-        time.sleep(0.5)
-
-
-def test_viz_serves_and_sigterm_frees_the_port() -> None:
+@pytest.fixture(scope="module")
+def viz_server() -> Iterator[RunningViz]:
+    """`thelook viz` on a free port for this module; the last test stops it (the teardown makes sure)."""
     port = free_registered_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "thelook_ecommerce_analysis.viz", "--port", str(port)],
@@ -56,16 +61,57 @@ def test_viz_serves_and_sigterm_frees_the_port() -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    started = time.perf_counter()
     try:
-        wait_until_it_answers(port, process)
-        process.send_signal(signal.SIGTERM)  # to `thelook viz` only, as Docker or a service manager would
-        output, _ = process.communicate(timeout=30)
+        while not answers("127.0.0.1", port):
+            if process.poll() is not None:
+                pytest.fail(f"thelook viz exited with {process.returncode}: {process.stdout.read()[-3000:]}")
+            if time.perf_counter() - started > START_TIMEOUT_SECONDS:
+                pytest.fail(f"Kedro-Viz did not answer on port {port} within {START_TIMEOUT_SECONDS}s")
+            time.sleep(0.5)
+        ready_s = time.perf_counter() - started
+        print(f"\nKedro-Viz answered after {ready_s:.1f} s")
+        yield RunningViz(process, port, ready_s)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, output[-3000:]
-    assert "Kedro-Viz stopped" in output
-    assert not answers(port), "Kedro-Viz still listens after thelook viz exited"
+            process.wait()
+
+
+def test_kedro_viz_shows_the_three_pipelines_in_a_browser(
+    browser, viz_server: RunningViz, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    opened = time.perf_counter()
+    page.goto(viz_server.url)
+    selector = page.get_by_text("__default__").first  # the pipeline menu, on the whole job at first
+    selector.wait_for(timeout=UI_TIMEOUT_MS)
+    print(f"\nKedro-Viz page with its pipeline menu: {time.perf_counter() - opened:.1f} s")
+    for notice in (page.get_by_role("button", name="Dismiss"), page.locator(".feature-hints__close")):
+        if notice.count():  # the "what's new" banner and the feature tour, in the way of the graph
+            notice.first.click()
+    selector.click()
+    offered = {text.strip() for text in page.locator('[role="option"]').all_inner_texts()}
+    assert set(PIPELINES) <= offered, offered
+    page.get_by_role("option", name="data_processing", exact=True).click()
+    page.get_by_text("clean_users", exact=True).first.wait_for(timeout=UI_TIMEOUT_MS)
+    assert save_screenshot(page, tmp_path, "kedro_viz.png").stat().st_size > 20_000
+    page.close()
+
+
+def test_sigterm_stops_viz_and_frees_the_port(viz_server: RunningViz) -> None:
+    tree = [viz_server.process.pid] + [
+        child.pid for child in psutil.Process(viz_server.process.pid).children(recursive=True)
+    ]
+    assert len(tree) >= 3  # thelook viz, `kedro viz run` and the child that serves
+    viz_server.process.send_signal(signal.SIGTERM)  # to `thelook viz` only, as Docker or a service manager
+    output, _ = viz_server.process.communicate(timeout=30)
+    assert viz_server.process.returncode == 0, output[-3000:]
+    assert f"Kedro-Viz is serving at {viz_server.url}" in output
+    assert output.rstrip().endswith("Kedro-Viz stopped")
+    assert not answers("127.0.0.1", viz_server.port), "Kedro-Viz still listens after thelook viz exited"
+    alive = [pid for pid in tree if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert alive == []
 
 
 def test_viz_refuses_a_busy_port_with_one_clear_error() -> None:
