@@ -31,6 +31,9 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The job's summaries in words (pipelines/summaries) ask no model in tests unless a test turns it on
+# (tests/pipelines/summaries): otherwise every full run would start or find an LLM server.
+os.environ.setdefault("THELOOK_SUMMARIES_LLM", "off")
 
 
 def free_port() -> int:

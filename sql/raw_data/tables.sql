@@ -125,6 +125,19 @@ BEGIN
     END IF;
 END
 $$;
+-- The warnings a run logged (e.g. the summaries' language model did not answer, so templates were
+-- stored) came later still: the column is added once.
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT FROM pg_attribute
+        WHERE attrelid = 'raw_data.etl_runs'::regclass AND attname = 'warnings' AND NOT attisdropped
+    ) THEN
+        ALTER TABLE raw_data.etl_runs ADD COLUMN warnings text[] NOT NULL DEFAULT '{}';
+        COMMENT ON COLUMN raw_data.etl_runs.warnings IS 'Warnings the run logged, in order (a run that succeeded may still have some, e.g. a language model that did not answer).';
+    END IF;
+END
+$$;
 
 CREATE TABLE IF NOT EXISTS raw_data.etl_quarantine (
     run_id text NOT NULL,

@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 # behind.
 RUN_LOCK_KEY = int.from_bytes(b"thelook!", "big")
 RUN_LOCK_APPLICATION_NAME = "thelook run lock"
+# The run log keeps the warnings the project's code logs during a run (at most this many, each cut to
+# this length), so that a run that succeeded but fell back somewhere says so in raw_data.etl_runs.
+MAX_RECORDED_WARNINGS = 50
+MAX_WARNING_CHARS = 1000
 
 
 class RunInProgressError(ThelookError):
@@ -132,9 +136,21 @@ class RunLockHook:
         self._release()
 
 
+class _WarningRecorder(logging.Handler):
+    """Keeps the messages of WARNING and above logged under the project's package during one run."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.messages) < MAX_RECORDED_WARNINGS:
+            self.messages.append(record.getMessage()[:MAX_WARNING_CHARS])
+
+
 class RunLogHook:
-    """Records each run in raw_data.etl_runs (start, end, rows written and quarantined, the error) so the
-    app can show the last ETL run, and stamps the run id on the quarantine datasets.
+    """Records each run in raw_data.etl_runs (start, end, rows written and quarantined, the error, the
+    warnings logged) so the app can show the last ETL run, and stamps the run id on the quarantine datasets.
 
     A run killed, or whose database stopped, leaves its row `running`; the next run, which holds the job's
     lock and so knows that no other run is alive, marks such rows `interrupted`.
@@ -146,6 +162,8 @@ class RunLogHook:
         self._catalog = None
         self._run_id = ""
         self._counts = {"rows_inserted": 0, "rows_updated": 0, "rows_quarantined": 0}
+        self._warnings = _WarningRecorder()
+        self._package_logger = logging.getLogger(__name__.partition(".")[0])
 
     @hook_impl
     def after_context_created(self, context) -> None:
@@ -160,6 +178,9 @@ class RunLogHook:
         self._catalog = catalog
         self._run_id = run_params["run_id"]
         self._counts = dict.fromkeys(self._counts, 0)
+        self._package_logger.removeHandler(self._warnings)
+        self._warnings = _WarningRecorder()
+        self._package_logger.addHandler(self._warnings)
         for name in pipeline.datasets():
             if name.startswith("quarantine_"):
                 catalog[name].run_id = self._run_id
@@ -193,24 +214,26 @@ class RunLogHook:
         self._counts["rows_quarantined"] += getattr(dataset, "last_count", 0)
 
     def _finish(self, status: str, error: str | None) -> None:
+        self._package_logger.removeHandler(self._warnings)
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = %s").format(sql.Identifier(column)) for column in self._counts
         )
         self._execute(
             sql.SQL(
-                "UPDATE raw_data.etl_runs SET status = %s, finished_at = now(), error = %s, {} "
-                "WHERE run_id = %s"
+                "UPDATE raw_data.etl_runs SET status = %s, finished_at = now(), error = %s, "
+                "warnings = %s, {} WHERE run_id = %s"
             ).format(assignments),
-            (status, error, *self._counts.values(), self._run_id),
+            (status, error, self._warnings.messages, *self._counts.values(), self._run_id),
         )
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], run_result, pipeline, catalog) -> None:
         self._finish("success", None)
         logger.info(
-            "run %s: %d rows inserted, %d updated, %d quarantined",
+            "run %s: %d rows inserted, %d updated, %d quarantined, %d warning(s)",
             self._run_id,
             *self._counts.values(),
+            len(self._warnings.messages),
         )
 
     @hook_impl

@@ -149,6 +149,10 @@ class DatabaseCatalogDataset(AbstractDataset[None, pa.Table]):
     """The columns of the tables in `schemas` (minus `exclude_tables`) with type, comments and the
     distinct values of low-cardinality text columns, as a pyarrow Table of CATALOG_SCHEMA.
 
+    `free_text_columns` ('schema.table.column') never get values listed, however few rows they hold:
+    prose such as metrics.daily_summaries.text is not a category, and a prompt listing it would be
+    swamped by a few weeks of summaries.
+
     Statistics are refreshed (ANALYZE) only for tables that have none or were modified since, so a
     run that changed nothing reads the catalog and scans only the few categorical columns.
     """
@@ -160,6 +164,7 @@ class DatabaseCatalogDataset(AbstractDataset[None, pa.Table]):
         credentials: dict[str, str],
         exclude_tables: list[str] | None = None,
         max_distinct_values: int = 30,
+        free_text_columns: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if max_distinct_values < 1:
@@ -170,6 +175,7 @@ class DatabaseCatalogDataset(AbstractDataset[None, pa.Table]):
         self._url = _url(credentials, f"catalog of {', '.join(schemas)}")
         self._exclude_tables = list(exclude_tables or [])
         self._max_distinct_values = max_distinct_values
+        self._free_text_columns = set(free_text_columns or [])
         self.metadata = metadata
 
     def _refresh_statistics(self, connection: psycopg.Connection, scope: dict[str, list[str]]) -> None:
@@ -186,7 +192,11 @@ class DatabaseCatalogDataset(AbstractDataset[None, pa.Table]):
             ]
             candidates: dict[tuple[str, str], list[str]] = defaultdict(list)
             for column in columns:
-                if column.may_be_categorical(self._max_distinct_values):
+                qualified = f"{column.schema}.{column.table}.{column.column}"
+                if (
+                    column.may_be_categorical(self._max_distinct_values)
+                    and qualified not in self._free_text_columns
+                ):
                     candidates[(column.schema, column.table)].append(column.column)
             values = {
                 (schema, table, column): found

@@ -6,8 +6,9 @@
     pg_products@ibis                                ─► describe_products ─┘   ─► embeddings_documents
 
 The published tables are the data_processing outputs that are ibis tables (`pg_<table>@ibis`) and the
-metrics pipeline's outputs (`metrics_<table>`), found from those pipelines rather than listed again, so
-a new metrics table gets its documents without touching this file, and this pipeline always runs last.
+metrics tables the metrics and summaries pipelines write (`metrics_<table>`), found from those pipelines
+rather than listed again, so a new metrics table gets its documents without touching this file, and this
+pipeline always runs last.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from kedro.pipeline import Pipeline, node
 
 from thelook_ecommerce_analysis.pipelines.data_processing import create_pipeline as data_processing_pipeline
 from thelook_ecommerce_analysis.pipelines.metrics import create_pipeline as metrics_pipeline
+from thelook_ecommerce_analysis.pipelines.summaries import create_pipeline as summaries_pipeline
 
 from . import nodes
 
 IBIS_TRANSCODING = "@ibis"
+METRICS_TABLE_PREFIX = "metrics_"
 
 
 def published_table_datasets() -> list[str]:
     """Catalog names of the tables the other pipelines write: pg_<table>@ibis and metrics_<table>."""
     raw = {name for name in data_processing_pipeline().all_outputs() if name.endswith(IBIS_TRANSCODING)}
-    return sorted(raw | metrics_pipeline().outputs())
+    summaries = {name for name in summaries_pipeline().outputs() if name.startswith(METRICS_TABLE_PREFIX)}
+    return sorted(raw | metrics_pipeline().outputs() | summaries)
 
 
 def keyword_for(dataset: str) -> str:

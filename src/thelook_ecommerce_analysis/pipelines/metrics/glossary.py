@@ -22,6 +22,7 @@ from thelook_ecommerce_analysis.config import project_root
 from thelook_ecommerce_analysis.errors import ThelookError
 
 GLOSSARY_KEY = "metrics_glossary"
+SUMMARIES_GLOSSARY_KEY = "summaries_glossary"  # the summaries pipeline's table, defined the same way
 GLOSSARY_RELATIVE_PATH = Path("conf") / "base" / "globals_metrics.yml"
 DOCS_RELATIVE_PATH = Path("docs") / "metrics.md"
 COLUMN_DEFINITION_PATTERN = re.compile(
@@ -95,16 +96,17 @@ def _table_definition(name: str, entry: dict[str, Any]) -> TableDefinition:
     return table
 
 
-def load_glossary(path: Path | None = None) -> tuple[TableDefinition, ...]:
-    """Every metrics table, in the glossary's order (the project's file unless `path` is given)."""
+def load_glossary(path: Path | None = None, key: str = GLOSSARY_KEY) -> tuple[TableDefinition, ...]:
+    """Every table under `key` (by default the metrics pipeline's; SUMMARIES_GLOSSARY_KEY for the
+    summaries pipeline's), in the glossary's order (the project's file unless `path` is given)."""
     source = path or project_root() / GLOSSARY_RELATIVE_PATH
     try:
         document = yaml.safe_load(source.read_text(encoding="utf-8"))
     except OSError as error:
         raise ThelookError(f"metric glossary: cannot read {source} ({error.strerror})") from error
-    if not isinstance(document, dict) or not isinstance(document.get(GLOSSARY_KEY), dict):
-        raise ThelookError(f"metric glossary: {source} has no '{GLOSSARY_KEY}' mapping at the top level")
-    return tuple(_table_definition(name, entry) for name, entry in document[GLOSSARY_KEY].items())
+    if not isinstance(document, dict) or not isinstance(document.get(key), dict):
+        raise ThelookError(f"metric glossary: {source} has no '{key}' mapping at the top level")
+    return tuple(_table_definition(name, entry) for name, entry in document[key].items())
 
 
 def metric_definitions(glossary: tuple[TableDefinition, ...]) -> list[MetricDefinition]:
@@ -135,8 +137,11 @@ def _render_table(table: TableDefinition) -> list[str]:
     return [*lines, ""]
 
 
-def render_markdown(glossary: tuple[TableDefinition, ...]) -> str:
-    """docs/metrics.md: the tables grouped by family, each with its grain and column definitions."""
+def render_markdown(
+    glossary: tuple[TableDefinition, ...], summaries: tuple[TableDefinition, ...] = ()
+) -> str:
+    """docs/metrics.md: the tables grouped by family, each with its grain and column definitions; then
+    the summaries pipeline's tables, written from the metrics tables after them."""
     lines = [
         "# Metric glossary",
         "",
@@ -159,6 +164,15 @@ def render_markdown(glossary: tuple[TableDefinition, ...]) -> str:
         for table in glossary:
             if table.family == family:
                 lines += _render_table(table)
+    for family in dict.fromkeys(table.family for table in summaries):
+        lines += [
+            f"## {family}",
+            "",
+            "Written by the Kedro pipeline `summaries` after the metrics, from the tables above (see "
+            "[the summaries](summaries.md) for how the facts are chosen, checked and stored).",
+            "",
+        ]
+        lines += [line for table in summaries if table.family == family for line in _render_table(table)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -167,7 +181,9 @@ def write_docs(root: Path | None = None) -> Path:
     project = root or project_root()
     target = project / DOCS_RELATIVE_PATH
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_markdown(load_glossary(project / GLOSSARY_RELATIVE_PATH)), encoding="utf-8")
+    source = project / GLOSSARY_RELATIVE_PATH
+    page = render_markdown(load_glossary(source), load_glossary(source, SUMMARIES_GLOSSARY_KEY))
+    target.write_text(page, encoding="utf-8")
     return target
 
 
