@@ -10,6 +10,7 @@ customer tables, department the category and inventory tables, and web sessions 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ import psycopg
 import pyarrow as pa
 
 from thelook_ecommerce_analysis.app.charts import chartable
+from thelook_ecommerce_analysis.summaries.facts import period_label
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,59 @@ def format_kpi(value: float | None, unit: str) -> str:
     if unit == "share":
         return f"{value:.1%}"
     return f"{value:,.0f}"
+
+
+# --- summaries in words ----------------------------------------------------------------------------
+
+SUMMARIES = """
+SELECT period_kind, period_start, period_end, text, model, source
+FROM metrics.daily_summaries
+ORDER BY period_end DESC, array_position(ARRAY['day', 'week', 'month'], period_kind), period_start DESC
+LIMIT %(limit)s
+"""
+SUMMARIES_SHOWN = 120
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~$])")
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    """One row of metrics.daily_summaries, as the dashboard shows it."""
+
+    period_kind: str
+    period_start: date
+    period_end: date
+    text: str
+    model: str | None
+    source: str
+
+    @property
+    def label(self) -> str:
+        """The selector's entry: 'Sunday 2025-06-29', 'The week of 2025-06-23 to 2025-06-29', 'June 2025'."""
+        label = period_label(self.period_kind, self.period_start, self.period_end)
+        return label[0].upper() + label[1:]
+
+    @property
+    def provenance(self) -> str:
+        """Who wrote the text, in one line under it."""
+        if self.source == "llm":
+            return f"Written by {self.model} from the period's facts; every number in it was checked."
+        if self.model:
+            return f"Template summary: the text of {self.model} had numbers that are not among the facts."
+        return "Template summary: no language model answered when it was written."
+
+
+def stored_summaries(connection: psycopg.Connection, limit: int = SUMMARIES_SHOWN) -> list[StoredSummary]:
+    """The latest summaries, newest period first (days before the week and month ending with them);
+    none before the summaries pipeline first ran."""
+    (exists,) = connection.execute("SELECT to_regclass('metrics.daily_summaries') IS NOT NULL").fetchone()
+    if not exists:
+        return []
+    return [StoredSummary(*row) for row in connection.execute(SUMMARIES, {"limit": limit}).fetchall()]
+
+
+def markdown_text(text: str) -> str:
+    """`text` escaped for st.markdown, which would read '$85 ... $90' as LaTeX and '*' as emphasis."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 # --- chart data ------------------------------------------------------------------------------------

@@ -100,6 +100,28 @@ def describe_difference(value: float, unit: str) -> str:
     return f"{'up' if value > 0 else 'down'} {format_value(abs(value), unit)}"
 
 
+def _day_label(day: date) -> str:
+    return f"{calendar.day_name[day.weekday()]} {day.isoformat()}"
+
+
+def _span_label(start: date, end: date) -> str:
+    return f"{start.isoformat()} to {end.isoformat()}"
+
+
+def _month_label(day: date) -> str:
+    return f"{calendar.month_name[day.month]} {day.year}"
+
+
+def period_label(kind: str, start: date, end: date) -> str:
+    """'Sunday 2025-06-29', 'the week of 2025-06-23 to 2025-06-29', 'June 2025': how the prompt, the
+    template and the dashboard name a period."""
+    if kind == "day":
+        return _day_label(start)
+    if kind == "week":
+        return f"the week of {_span_label(start, end)}"
+    return _month_label(start)
+
+
 @dataclass(frozen=True)
 class Period:
     """A period and the two it is compared with: the one just before it and the same one a year earlier."""
@@ -120,42 +142,25 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    @staticmethod
-    def _day(day: date) -> str:
-        return f"{calendar.day_name[day.weekday()]} {day.isoformat()}"
-
-    @staticmethod
-    def _span(start: date, end: date) -> str:
-        return f"{start.isoformat()} to {end.isoformat()}"
-
-    @staticmethod
-    def _month(day: date) -> str:
-        return f"{calendar.month_name[day.month]} {day.year}"
-
     @property
     def label(self) -> str:
-        """'Sunday 2025-06-29', 'the week of 2025-06-23 to 2025-06-29', 'June 2025'."""
-        if self.kind == "day":
-            return self._day(self.start)
-        if self.kind == "week":
-            return f"the week of {self._span(self.start, self.end)}"
-        return self._month(self.start)
+        return period_label(self.kind, self.start, self.end)
 
     @property
     def previous_label(self) -> str:
         if self.kind == "day":
-            return f"the previous day ({self._day(self.previous_start)})"
+            return f"the previous day ({_day_label(self.previous_start)})"
         if self.kind == "week":
-            return f"the previous week ({self._span(self.previous_start, self.previous_end)})"
-        return self._month(self.previous_start)
+            return f"the previous week ({_span_label(self.previous_start, self.previous_end)})"
+        return _month_label(self.previous_start)
 
     @property
     def year_ago_label(self) -> str:
         if self.kind == "day":
-            return f"the same day a year earlier ({self._day(self.year_ago_start)})"
+            return f"the same day a year earlier ({_day_label(self.year_ago_start)})"
         if self.kind == "week":
-            return f"the same week a year earlier ({self._span(self.year_ago_start, self.year_ago_end)})"
-        return self._month(self.year_ago_start)
+            return f"the same week a year earlier ({_span_label(self.year_ago_start, self.year_ago_end)})"
+        return _month_label(self.year_ago_start)
 
     def dates(self) -> tuple[date, ...]:
         return (

@@ -1,5 +1,6 @@
-"""The dashboard page: KPI cards with the change against the previous period, then sales, customers, web,
-fulfilment and inventory charts over the metrics tables, filtered by period, country and department."""
+"""The dashboard page: the latest summary in words (metrics.daily_summaries, with earlier ones on request),
+KPI cards with the change against the previous period, then sales, customers, web, fulfilment and inventory
+charts over the metrics tables, filtered by period, country and department."""
 
 from __future__ import annotations
 
@@ -34,6 +35,24 @@ def dashboard_numbers(url: str, filters: data.Filters) -> tuple[list[data.Kpi], 
         current = data.period_totals(connection, filters)
         previous = data.period_totals(connection, filters.previous())
         return data.kpis(current, previous), data.chart_data(connection, filters)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def summaries(url: str) -> list[data.StoredSummary]:
+    with connect(url) as connection:
+        return data.stored_summaries(connection)
+
+
+def render_summary(stored: list[data.StoredSummary]) -> None:
+    """The newest summary in words, and a selector for the earlier ones."""
+    if not stored:
+        st.caption("No summary in words yet: `thelook run` writes them after the metrics.")
+        return
+    labels = [summary.label for summary in stored]
+    chosen = st.selectbox("Summary of", labels, key="summary")
+    summary = stored[labels.index(chosen)]
+    st.markdown(data.markdown_text(summary.text))
+    st.caption(summary.provenance)
 
 
 def chosen_filters(first: date, last: date, countries: list[str], departments: list[str]) -> data.Filters:
@@ -81,6 +100,7 @@ if bounds is None:
     st.info("No data loaded yet: run `thelook run` to load the data and compute the metrics.")
     st.stop()
 
+render_summary(summaries(reader_url()))
 filters = chosen_filters(*bounds, countries, departments)
 kpis, tables = dashboard_numbers(reader_url(), filters)
 render_kpis(kpis, filters)
