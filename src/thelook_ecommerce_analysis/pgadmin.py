@@ -331,21 +331,24 @@ def prepare(port: int, say: Say, host: str = DEFAULT_HOST) -> PgAdminInstance:
     connect(database_url("reader")).close()  # one clear line now, not a red box in pgAdmin later
     files = pgadmin_files()
     files.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    files.console_log.write_text("", encoding="utf-8")  # this start's output only (pgAdmin's log rotates)
     files.config_local.write_text(config_local_text(files, host, port), encoding="utf-8")
+    first_start = not files.settings_db.exists()
+    if first_start:
+        say(f"first start: creating pgAdmin's settings in {files.root} (about half a minute)")
     login, created = ensure_login(files)
-    pgadmin = PgAdminInstance(bin_dir, files, pgadmin_environment(files))
-    if not files.settings_db.exists():
-        say(f"first start: creating pgAdmin's settings in {files.root} (this takes a while)")
-        create_settings(pgadmin, login)
-    template = json.loads((project / SERVERS_TEMPLATE).read_text(encoding="utf-8"))
-    register_servers(pgadmin, login, render_servers(template, roles, PASSFILE), say)
-    write_private(files.pgpass(login.email), pgpass_text(roles))
     if created:
         say(f"pgAdmin login, shown this once (kept in {files.login_file}, readable by you only):")
         say(f"  email:    {login.email}")
         say(f"  password: {login.password}")
     else:
         say(f"log in as {login.email} (the password is in {files.login_file})")
+    pgadmin = PgAdminInstance(bin_dir, files, pgadmin_environment(files))
+    if first_start:
+        create_settings(pgadmin, login)
+    template = json.loads((project / SERVERS_TEMPLATE).read_text(encoding="utf-8"))
+    register_servers(pgadmin, login, render_servers(template, roles, PASSFILE), say)
+    write_private(files.pgpass(login.email), pgpass_text(roles))
     return pgadmin
 
 

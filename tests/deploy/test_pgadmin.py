@@ -12,11 +12,13 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +43,6 @@ from thelook_ecommerce_analysis.pgadmin import (
     ensure_login,
     pgpass_text,
     prepare,
-    read_login,
     render_servers,
 )
 from thelook_ecommerce_analysis.processes import answers
@@ -53,6 +54,13 @@ THELOOK_AS_IN_A_TERMINAL = [
 ]  # fmt: skip
 UI_TIMEOUT_MS = 90_000
 SCHEMAS = ("raw_data", "metrics", "embeddings")
+READ_ONLY_QUERY = (
+    "SELECT current_user AS who,",
+    "current_setting('default_transaction_read_only') AS read_only,",
+    "count(*) AS schemas",
+    "FROM pg_namespace",
+    f"WHERE nspname IN {SCHEMAS}",
+)
 TEMPLATE = json.loads((REPO_ROOT / SERVERS_TEMPLATE).read_text(encoding="utf-8"))
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 DOCKER_ROLES = {
@@ -305,10 +313,12 @@ def test_pgadmin_shows_the_schemas_and_runs_a_select_as_the_read_only_role(
     editor = query_tool.locator(".cm-content").first
     editor.wait_for(timeout=UI_TIMEOUT_MS)
     editor.click()
-    page.keyboard.type(
-        "SELECT current_user AS who, current_setting('default_transaction_read_only') AS read_only, "
-        f"count(*) AS schemas FROM pg_namespace WHERE nspname IN {SCHEMAS}"
-    )
+    for number, line in enumerate(READ_ONLY_QUERY):
+        if number:
+            page.keyboard.press("Escape")  # a completion offered while typing must not take the Enter
+            page.keyboard.press("Enter")
+        page.keyboard.type(line)
+    page.keyboard.press("Escape")
     page.keyboard.press("F5")
     cells = query_tool.locator('[role="gridcell"]')
     cells.filter(has_text="thelook_reader").first.wait_for(timeout=UI_TIMEOUT_MS)
@@ -322,18 +332,20 @@ def test_a_moved_database_is_registered_again_and_the_old_list_kept(
     pg_urls: RoleUrls, pgadmin_server: RunningPgAdmin
 ) -> None:
     said: list[str] = []
+    moved_from = Role.from_url(database_url("reader")).database
     with new_database(pg_urls), environment(THELOOK_PGADMIN_DATA=str(pgadmin_server.files.root)):
         moved_to = Role.from_url(database_url("reader")).database
-        instance = prepare(free_port(), said.append)
-        dump = pgadmin_server.files.root / "servers-now.json"
-        instance.cli(["dump-servers", str(dump), "--user", read_login(instance.files).email], "dumped to")
+        prepare(free_port(), said.append)
     assert any(line.startswith("the database moved: re-registering") for line in said), said
     assert not any("password:" in line for line in said)  # the login was said once, on first start
     assert any(line.startswith("log in as ") for line in said)
-    backups = list(pgadmin_server.files.root.glob("servers-before-*.json"))
-    assert len(backups) == 1
-    now = json.loads(dump.read_text(encoding="utf-8"))["Servers"].values()
-    assert sorted(entry["DBRestriction"] for entry in now) == [moved_to, moved_to]  # replaced, not added
+    (backup,) = pgadmin_server.files.root.glob("servers-before-*.json")
+    before = json.loads(backup.read_text(encoding="utf-8"))["Servers"].values()
+    assert [entry["DBRestriction"] for entry in before] == [moved_from, moved_from]
+    # What pgAdmin holds now, read from its settings database: the two servers, replaced and not added to.
+    with closing(sqlite3.connect(pgadmin_server.files.settings_db)) as settings:
+        registered = settings.execute("SELECT name, db_res FROM server ORDER BY id").fetchall()
+    assert registered == [(entry["Name"], moved_to) for entry in TEMPLATE["Servers"].values()]
 
 
 @pytest.mark.pgadmin
