@@ -83,11 +83,18 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value * 100:.1f}%"
 
 
-def describe_change(value: float | None, unit: str) -> str:
+NO_DATA = "no data"
+NOT_COMPARABLE = "not comparable"
+
+
+def describe_change(value: float | None, unit: str, compared_with: float | None = 0.0) -> str:
     """A change in words, as the prompt and the template both write it: 'up 12.0%', 'down 0.3 points'
-    (rates), 'unchanged', or 'no data'."""
+    (rates), 'unchanged'; 'no data' when the comparison period has none (`compared_with` is None), 'not
+    comparable' when there is no change to state (a relative change from zero, a rate of nothing)."""
+    if compared_with is None:
+        return NO_DATA
     if value is None:
-        return "no data"
+        return NOT_COMPARABLE
     if round(value * 100, 1) == 0:
         return "unchanged"
     direction = "up" if value > 0 else "down"

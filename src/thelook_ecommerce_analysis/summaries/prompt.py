@@ -50,8 +50,8 @@ def _measure_row(measure: Measure) -> str:
     cells = [
         measure.name,
         format_value(measure.current, measure.unit),
-        describe_change(measure.change_vs_previous, measure.unit),
-        describe_change(measure.change_vs_year_ago, measure.unit),
+        describe_change(measure.change_vs_previous, measure.unit, measure.previous),
+        describe_change(measure.change_vs_year_ago, measure.unit, measure.year_ago),
     ]
     return "| " + " | ".join(cells) + " |"
 

@@ -53,14 +53,19 @@ _LABEL = re.compile(
 _MARKUP = re.compile(r"[*_#`]+|<\|[^|>]*\|>")
 
 
+def sentences(text: str) -> list[str]:
+    """`text` split after '.', '!' or '?' followed by a space and a capital (or a quote, a parenthesis);
+    '$85.20' and '2025-06-29' stay whole."""
+    return [sentence for sentence in _SENTENCE_END.split(text.strip()) if sentence]
+
+
 def clean_text(raw: str) -> str:
     """A model's answer as one paragraph of at most MAX_SENTENCES sentences: reasoning split off, a
     leading 'Summary:' label, Markdown emphasis, chat-template tokens, quotes and line breaks removed."""
     text, _ = split_reasoning(raw)
     text = _MARKUP.sub("", _LABEL.sub("", text.strip()))
     text = " ".join(text.split()).strip().strip('"').strip()
-    sentences = _SENTENCE_END.split(text)
-    return " ".join(sentences[:MAX_SENTENCES]).strip()
+    return " ".join(sentences(text)[:MAX_SENTENCES])
 
 
 @dataclass(frozen=True)
