@@ -1,6 +1,7 @@
 """Both pages in Streamlit's AppTest, against a database loaded by the real pipelines, with the answers
 written by the Ollama HTTP double (deterministic). Expected values are computed here from the database
-with the reader role, never written into the test."""
+with the reader role, never written into the test. Every test shares the module's one loaded database,
+one double and the app's one cached engine."""
 
 from __future__ import annotations
 
@@ -10,11 +11,26 @@ import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP_ENTRY, REPLIES, SCRIPTED_SQL, UNANSWERABLE
+from tests.app.conftest import (
+    APP_ENTRY,
+    CANCELLED_PER_MONTH,
+    CANCELLED_QUESTION,
+    FOLLOW_UP,
+    INVENTED_SENTENCE,
+    JEANS_QUESTION,
+    REPLIES,
+    SCRIPTED_SQL,
+    STANDALONE,
+    SUGGESTION,
+    UNANSWERABLE,
+    scripted_sentences,
+)
 from tests.app.ollama_double import OllamaDouble, ollama_double
 from tests.conftest import REPO_ROOT, environment
 from tests.llm.servers import closed_port
+from thelook_ecommerce_analysis.app.dashboard_data import markdown_text
 from thelook_ecommerce_analysis.app.feedback import RECORDED, SAVED_FOR_REVIEW
+from thelook_ecommerce_analysis.app.history import Asked
 from thelook_ecommerce_analysis.app.samples import SAMPLE_QUESTIONS
 from thelook_ecommerce_analysis.db.local import RoleUrls
 from thelook_ecommerce_analysis.rag.examples_review import ExampleReview, verified_example_id
@@ -25,7 +41,11 @@ VEGA_LITE = "vega_lite_chart"
 
 @pytest.fixture(scope="module")
 def double(app_environment: RoleUrls) -> Iterator[OllamaDouble]:
-    with ollama_double(REPLIES) as server, environment(THELOOK_LLM="ollama", OLLAMA_HOST=server.url):
+    sentences = scripted_sentences(app_environment.reader)
+    with (
+        ollama_double(REPLIES, standalone=STANDALONE, sentences=sentences) as server,
+        environment(THELOOK_LLM="ollama", OLLAMA_HOST=server.url),
+    ):
         yield server
 
 
@@ -47,6 +67,15 @@ def ask(app: AppTest, question: str) -> AppTest:
     return app
 
 
+def markdown_in(block) -> list[str]:
+    """The markdown texts of a block (a chat message), in the order shown."""
+    return [element.value for element in block.markdown]
+
+
+def as_floats(values) -> list[float]:
+    return [float(value) for value in values]
+
+
 def test_every_sample_question_is_scripted_in_the_double() -> None:
     assert set(SAMPLE_QUESTIONS) <= set(SCRIPTED_SQL)
 
@@ -56,6 +85,7 @@ def test_sample_question_renders_the_table_and_a_line_chart(double, app_environm
     assert len(app.button) >= len(SAMPLE_QUESTIONS), (
         "the sample questions are offered before the first question"
     )
+    rewrites = len(double.follow_ups)
     app.button(key="sample-0").click().run()
     assert not app.exception, [exception.message for exception in app.exception]
     expected = rows(app_environment.reader, SCRIPTED_SQL[SAMPLE_QUESTIONS[0]])
@@ -69,6 +99,82 @@ def test_sample_question_renders_the_table_and_a_line_chart(double, app_environm
     assert len(app.get(VEGA_LITE)) == 1, "one chart drawn for the answer"
     assert double.questions[-1] == SAMPLE_QUESTIONS[0]
     assert any("The metrics tables answer this." in text.value for text in app.get("text")), "reasoning shown"
+    answer = app.session_state["turns"][0].answer
+    assert answer.understood_as is None and len(double.follow_ups) == rewrites, "a first question: no rewrite"
+    reply = app.chat_message[1]
+    assert markdown_text(INVENTED_SENTENCE) not in markdown_in(reply), "an invented number is never shown"
+    assert answer.sentence_source == "template"
+    assert markdown_text(answer.sentence) in markdown_in(reply)
+    assert any("without the model" in caption.value for caption in reply.caption)
+
+
+def test_a_follow_up_is_understood_and_answered_against_the_first_answer(double, app_environment) -> None:
+    app = started_app()
+    app.button(key="sample-0").click().run()
+    ask(app, FOLLOW_UP)
+    assert double.follow_ups[-1] == FOLLOW_UP
+    assert double.questions[-1] == JEANS_QUESTION, "the standalone question is what the SQL prompt sees"
+    first, second = app.session_state["turns"]
+    assert second.answer.understood_as == JEANS_QUESTION and second.answer.ok
+    reply = app.chat_message[3]
+    assert f"Understood as: {markdown_text(JEANS_QUESTION)}" in [caption.value for caption in reply.caption]
+    gold = rows(app_environment.reader, SCRIPTED_SQL[JEANS_QUESTION])
+    shown = reply.dataframe[0].value
+    assert list(shown.columns) == ["month", "gmv"] and 1 < len(gold) < len(first.answer.table)
+    assert as_floats(shown["gmv"]) == pytest.approx([float(gmv) for _, gmv in gold])
+    assert [status.label for status in app.status][-1].startswith("Answered in ")
+    steps = markdown_in(app.status[-1])[0]
+    for label in ("Reading the follow-up", "Finding tables", "Writing SQL", "Checking", "Running",
+                  "Putting it in words"):  # fmt: skip
+        assert label in steps, steps
+    assert "Reading the follow-up" not in markdown_in(app.status[0])[0], "the first question was not one"
+
+
+def test_the_answer_in_words_states_the_result_above_the_table(double, app_environment) -> None:
+    app = ask(started_app(), CANCELLED_QUESTION)
+    ((cancelled,),) = rows(app_environment.reader, SCRIPTED_SQL[CANCELLED_QUESTION])
+    sentence = f"{int(cancelled):,} orders were cancelled in total."
+    answer = app.session_state["turns"][0].answer
+    assert (answer.sentence, answer.sentence_source) == (sentence, "llm")
+    shown = list(app.chat_message[1].children.values())  # the reply's own elements, in order
+    kinds = [node.type for node in shown]
+    written = markdown_text(sentence)
+    sentence_at = next(i for i, node in enumerate(shown) if node.type == "markdown" and node.value == written)
+    assert sentence_at < kinds.index("dataframe"), kinds
+    reply = app.chat_message[1]
+    assert any("every number in it was checked" in caption.value for caption in reply.caption)
+
+
+def test_a_suggested_question_is_asked_as_a_follow_up_when_clicked(double, app_environment) -> None:
+    app = ask(started_app(), CANCELLED_QUESTION)
+    turn = app.session_state["turns"][0]
+    offered = [button.label for button in app.button if button.key.startswith(f"suggest-{turn.id}-")]
+    assert offered == turn.answer.suggestions and offered[0] == SUGGESTION, offered
+    app.button(key=f"suggest-{turn.id}-0").click().run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    assert double.follow_ups[-1] == SUGGESTION
+    second = app.session_state["turns"][1].answer
+    assert second.understood_as == CANCELLED_PER_MONTH and second.ok
+    gold = rows(app_environment.reader, SCRIPTED_SQL[CANCELLED_PER_MONTH])
+    assert as_floats(app.chat_message[3].dataframe[0].value["cancelled_orders"]) == pytest.approx(
+        [float(value) for _, value in gold]
+    )
+
+
+def test_a_stopped_question_is_kept_and_can_be_asked_again(double, app_environment) -> None:
+    app = started_app()
+    # What a cancel click leaves behind: the run stopped while the question was in flight.
+    app.session_state["question_in_flight"] = Asked(CANCELLED_QUESTION)
+    app.run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    assert [info.value for info in app.info] == ["Stopped before the answer."]
+    assert markdown_in(app.chat_message[0]) == [markdown_text(CANCELLED_QUESTION)]
+    assert not app.dataframe
+    stopped = app.session_state["turns"][0]
+    app.button(key=f"again-{stopped.id}").click().run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    assert app.session_state["turns"][1].answer.ok
+    assert len(app.dataframe) >= 1
 
 
 def test_single_number_becomes_a_metric_card_and_the_chart_can_be_hidden(double, app_environment) -> None:

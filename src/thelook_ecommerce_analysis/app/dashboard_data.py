@@ -177,7 +177,7 @@ ORDER BY period_end DESC, array_position(ARRAY['day', 'week', 'month'], period_k
 LIMIT %(limit)s
 """
 SUMMARIES_SHOWN = 120
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~$])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~$:])")
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,8 @@ def stored_summaries(connection: psycopg.Connection, limit: int = SUMMARIES_SHOW
 
 
 def markdown_text(text: str) -> str:
-    """`text` escaped for st.markdown, which would read '$85 ... $90' as LaTeX and '*' as emphasis."""
+    """`text` escaped for st.markdown, which would read '$85 ... $90' as LaTeX, '*' as emphasis,
+    ':red[...]' as colour and '![](url)' as an image to fetch (the chat shows model text through it too)."""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 

@@ -1,52 +1,65 @@
-"""The chat page: ask in plain language, get a table, a chart that fits the result, and every detail of
-how the answer was found; thumbs up or down teaches the app (see app/feedback.py)."""
+"""The chat page: a conversation with the shop's data. Ask in plain language; follow up ("and only for
+Jeans?") and the question is read against the answers before it, with what it was understood as shown.
+Each answer comes in words (one or two sentences whose numbers are the result's), as a table and a chart
+that fits, with two or three next questions to click and every detail of how it was found; thumbs up or
+down teaches the app (see app/feedback.py).
+
+While the engine works, a status box lists its stages as they happen, with the time each took. Its cancel
+button works the Streamlit way: a click reruns the page, and a rerun stops the running script at its next
+st call, which the progress callback makes at every stage; the question is kept, marked stopped, with a
+button to ask it again (app/history.py).
+"""
 
 from __future__ import annotations
-
-import uuid
-from dataclasses import dataclass, field
 
 import streamlit as st
 
 from thelook_ecommerce_analysis.app.answers import csv_bytes, friendly_failure
 from thelook_ecommerce_analysis.app.charts import ChartKind, build_chart, chart_options, metric_cards
+from thelook_ecommerce_analysis.app.dashboard_data import markdown_text
 from thelook_ecommerce_analysis.app.feedback import Verdict
+from thelook_ecommerce_analysis.app.history import Asked, ChatTurn, conversation_for
+from thelook_ecommerce_analysis.app.progress import StageLog, finished_headline, steps_markdown
 from thelook_ecommerce_analysis.app.resources import feedback_store, llm_settings, question_engine, reader_url
 from thelook_ecommerce_analysis.app.samples import SAMPLE_QUESTIONS
 from thelook_ecommerce_analysis.config import database_url
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.rag.engine import Answer
+from thelook_ecommerce_analysis.rag.conversation import Turn, leans_on_conversation
+from thelook_ecommerce_analysis.rag.engine import Answer, QuestionEngine
 
 HIDE_CHART = "hide chart"
+PENDING = "pending_question"
+"""A question clicked (a sample, a suggestion, "Ask again"), asked on the rerun the click makes."""
+IN_FLIGHT = "question_in_flight"
+"""The question being answered; still set when a page run starts, it means the last run was stopped."""
+SENTENCE_SOURCES = {
+    "llm": "written by the model; every number in it was checked against the result table",
+    "template": "built from the result table without the model",
+}
 
 
-@dataclass
-class Turn:
-    """One question and its answer in the history, with the feedback given to it."""
-
-    answer: Answer
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    feedback_note: str | None = None
-
-
-def history() -> list[Turn]:
+def history() -> list[ChatTurn]:
     return st.session_state.setdefault("turns", [])
 
 
-def ask_sample(question: str) -> None:
-    st.session_state["pending_question"] = question
+def ask_later(asked: Asked) -> None:
+    st.session_state[PENDING] = asked
 
 
-def record_feedback(turn: Turn) -> None:
+def record_feedback(turn: ChatTurn) -> None:
     """on_change of the thumbs: 1 is up, 0 is down (None when cleared, which records nothing)."""
     choice = st.session_state.get(f"thumbs-{turn.id}")
     if choice is None:
         return
     verdict = Verdict.UP if choice == 1 else Verdict.DOWN
     answer = turn.answer
+    assert answer is not None
+    # A follow-up is stored as the standalone question it was read as: "and only for Jeans?" alone would
+    # make a meaningless example.
+    question = answer.understood_as or answer.question
     try:
         stored = feedback_store(database_url("owner")).record(
-            answer.question, answer.sql, verdict, error=answer.error, provider=answer.provider
+            question, answer.sql, verdict, error=answer.error, provider=answer.provider
         )
     except ThelookError as error:
         turn.feedback_note = f"Feedback not saved: {error}"
@@ -54,9 +67,11 @@ def record_feedback(turn: Turn) -> None:
     turn.feedback_note = stored.note
 
 
-def render_result(turn: Turn) -> None:
+def render_result(turn: ChatTurn) -> None:
     answer = turn.answer
-    assert answer.table is not None and answer.shape is not None
+    assert answer is not None and answer.table is not None and answer.shape is not None
+    if answer.sentence:
+        st.markdown(markdown_text(answer.sentence))
     if answer.notice:
         st.info(answer.notice)
     if answer.changes:
@@ -107,26 +122,99 @@ def render_details(answer: Answer) -> None:
                 ],
                 hide_index=True,
             )
+        if answer.sentence_source in SENTENCE_SOURCES:
+            st.caption(f"The answer in words was {SENTENCE_SOURCES[answer.sentence_source]}.")
         timings = " · ".join(f"{stage} {ms:,.0f} ms" for stage, ms in answer.timings_ms.items())
         st.caption(f"Timings: {timings}. LLM: {answer.provider}")
 
 
-def render_turn(turn: Turn) -> None:
+def render_suggestions(turn: ChatTurn) -> None:
+    """The next questions, as buttons: a click asks one as a follow-up of this answer."""
     answer = turn.answer
+    assert answer is not None
+    if not answer.suggestions:
+        return
+    with st.container(horizontal=True, key=f"next-{turn.id}"):
+        for position, suggestion in enumerate(answer.suggestions):
+            st.button(
+                suggestion,
+                key=f"suggest-{turn.id}-{position}",
+                icon=":material/subdirectory_arrow_right:",
+                on_click=ask_later,
+                args=(Asked(suggestion, follow_up_of=turn.id),),
+            )
+
+
+def render_answer(turn: ChatTurn) -> None:
+    """Inside the assistant's message: what the question was understood as, the answer or its failure,
+    the next questions, the details and the thumbs."""
+    answer = turn.answer
+    assert answer is not None
+    if answer.understood_as:
+        st.caption(f"Understood as: {markdown_text(answer.understood_as)}")
+    if answer.ok:
+        render_result(turn)
+        render_suggestions(turn)
+    else:
+        failure = friendly_failure(answer)
+        box = st.warning if failure.kind == "unanswerable" else st.error
+        box(f"**{failure.headline}** {failure.advice}")
+        st.caption(failure.detail)
+    render_details(answer)
+    st.feedback("thumbs", key=f"thumbs-{turn.id}", on_change=record_feedback, args=(turn,))
+    if turn.feedback_note:
+        st.caption(turn.feedback_note)
+
+
+def render_turn(turn: ChatTurn) -> None:
     with st.chat_message("user"):
-        st.markdown(answer.question)
+        st.markdown(markdown_text(turn.asked.text))
     with st.chat_message("assistant"):
-        if answer.ok:
-            render_result(turn)
-        else:
-            failure = friendly_failure(answer)
-            box = st.warning if failure.kind == "unanswerable" else st.error
-            box(f"**{failure.headline}** {failure.advice}")
-            st.caption(failure.detail)
-        render_details(answer)
-        st.feedback("thumbs", key=f"thumbs-{turn.id}", on_change=record_feedback, args=(turn,))
-        if turn.feedback_note:
-            st.caption(turn.feedback_note)
+        if turn.stopped:
+            st.info("Stopped before the answer.")
+            st.button(
+                "Ask again", key=f"again-{turn.id}", icon=":material/replay:", on_click=ask_later,
+                args=(turn.asked,),
+            )  # fmt: skip
+            return
+        assert turn.answer is not None
+        with st.status(
+            finished_headline(turn.answer.timings_ms.get("total", 0.0), turn.answer.ok),
+            state="complete" if turn.answer.ok else "error",
+        ):
+            st.markdown(steps_markdown(turn.steps))
+        render_answer(turn)
+
+
+def answer_live(engine: QuestionEngine, asked: Asked, conversation: list[Turn]) -> ChatTurn:
+    """Ask the engine, showing each stage as it happens. The callback writes to the page at every stage,
+    and so gives a cancel click (a rerun) the chance to stop this run there."""
+    log = StageLog(follow_up=leans_on_conversation(asked.text, conversation))
+    st.session_state[IN_FLIGHT] = asked
+    with st.status("Working on it...", expanded=True) as box:
+        cancel = st.empty()
+        cancel.button(
+            "Cancel",
+            key="cancel",
+            icon=":material/stop_circle:",
+            help="Stops at the end of the current step; the question stays in the history.",
+        )
+        shown = st.empty()
+
+        def show(stage: str, ms: float | None) -> None:
+            log.record(stage, ms)
+            shown.markdown(log.markdown())
+            box.update(label=log.headline())
+
+        answer = engine.ask(asked.text, conversation=conversation, progress=show)
+        cancel.empty()
+        box.update(
+            label=finished_headline(answer.timings_ms.get("total", 0.0), answer.ok),
+            state="complete" if answer.ok else "error",
+            expanded=False,
+        )
+    del st.session_state[IN_FLIGHT]
+    return ChatTurn(asked, answer, log.steps)
 
 
 st.title("Ask the shop")
@@ -136,16 +224,27 @@ except ThelookError as error:
     st.error(f"The question engine could not start: {error}")
     st.stop()
 
-typed = st.chat_input("Ask about sales, customers, products, shipping or the website...")
-question = typed or st.session_state.pop("pending_question", None)
-if question:
-    with st.spinner("Writing and checking the SQL..."):
-        history().append(Turn(engine.ask(question)))
+if (stopped := st.session_state.pop(IN_FLIGHT, None)) is not None:
+    history().append(ChatTurn(stopped))  # its run was stopped (cancel, or another question asked meanwhile)
 
-if not history():
-    st.markdown("Ask in plain language; the answer comes as a table and a chart. Try one of these:")
+typed = st.chat_input("Ask about sales, customers, products, shipping or the website...")
+asked: Asked | None = Asked(typed) if typed else st.session_state.pop(PENDING, None)
+
+if not history() and asked is None:
+    st.markdown(
+        'Ask in plain language, and follow up on an answer ("and only for Jeans?"); each answer comes '
+        "in words, as a table and as a chart. Try one of these:"
+    )
     for position, sample in enumerate(SAMPLE_QUESTIONS):
-        st.button(sample, key=f"sample-{position}", on_click=ask_sample, args=(sample,))
+        st.button(sample, key=f"sample-{position}", on_click=ask_later, args=(Asked(sample),))
 
 for turn in history():
     render_turn(turn)
+
+if asked is not None:
+    with st.chat_message("user"):
+        st.markdown(markdown_text(asked.text))
+    with st.chat_message("assistant"):
+        turn = answer_live(engine, asked, conversation_for(history(), asked))
+        history().append(turn)
+        render_answer(turn)
