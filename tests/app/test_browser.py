@@ -1,6 +1,8 @@
 """The app in a real browser: `thelook app` as a subprocess, headless Chromium (Debian's package) driven by
-Playwright. One test asks a sample question and waits for the table; another opens the dashboard and waits
-for its charts. Both save screenshots; with THELOOK_UPDATE_DOCS_IMAGES=1 they also refresh docs/img/.
+Playwright. The tests ask a sample question and wait for the table; follow it up and see it understood and
+answered in words; click a suggested next question; cancel a slow question and find it kept; and open the
+dashboard's URL directly, where the sidebar must still show the page titles and the status panel. They
+save screenshots; with THELOOK_UPDATE_DOCS_IMAGES=1 they also refresh docs/img/.
 
 Also measured and printed: the app's cold start (process start to a served page) and the time from a
 click on a sample question to the rendered table, with the Ollama double answering.
@@ -19,7 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import REPLIES
+from tests.app.conftest import (
+    CANCELLED_PER_MONTH,
+    CANCELLED_QUESTION,
+    FOLLOW_UP,
+    JEANS_QUESTION,
+    REPLIES,
+    SLOW_QUESTION,
+    SLOW_REPLY_S,
+    STANDALONE,
+    SUGGESTION,
+    scripted_sentences,
+)
 from tests.app.ollama_double import ollama_double
 from tests.conftest import REPO_ROOT, environment, free_port
 from thelook_ecommerce_analysis.app.samples import SAMPLE_QUESTIONS
@@ -80,7 +93,13 @@ def app_url(app_environment: RoleUrls, tmp_path_factory) -> Iterator[str]:
     """`thelook app` on a free port, with the test database and the Ollama double."""
     port = free_port()
     log = tmp_path_factory.mktemp("app-log") / "app.log"
-    with ollama_double(REPLIES) as double, environment(THELOOK_LLM="ollama", OLLAMA_HOST=double.url):
+    double = ollama_double(
+        REPLIES,
+        standalone=STANDALONE,
+        sentences=scripted_sentences(app_environment.reader),
+        delays={SLOW_QUESTION: SLOW_REPLY_S},
+    )
+    with double as server, environment(THELOOK_LLM="ollama", OLLAMA_HOST=server.url):
         with log.open("w") as output:
             process = subprocess.Popen(
                 [sys.executable, "-m", "thelook_ecommerce_analysis.app_command", "--port", str(port)],
@@ -126,6 +145,60 @@ def test_sample_question_shows_a_table_in_the_browser(browser, app_url: str, tmp
     page.close()
 
 
+def ask_in_the_chat(page, question: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_a_follow_up_is_understood_and_answered_in_words(browser, app_url: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.get_by_role("button", name=SAMPLE_QUESTIONS[0]).click()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    asked = time.perf_counter()
+    ask_in_the_chat(page, FOLLOW_UP)
+    page.get_by_text(f"Understood as: {JEANS_QUESTION}").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.locator('[data-testid="stDataFrame"]:visible').nth(1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    print(f"\nfollow-up to its table {time.perf_counter() - asked:.1f} s")
+    assert page.get_by_text("Jeans GMV peaked at $").count() == 1, "the answer in words, dollars as typed"
+    assert page.get_by_text("Answered in ").count() == 2, "each answer keeps its steps"
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert save_screenshot(page, tmp_path, "app_followup.png").stat().st_size > 10_000
+    page.close()
+
+
+def test_a_suggested_question_is_asked_when_clicked(browser, app_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.get_by_role("button", name=SAMPLE_QUESTIONS[0]).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    ask_in_the_chat(page, CANCELLED_QUESTION)
+    page.get_by_text("orders were cancelled in total.").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_role("button", name=SUGGESTION).click()
+    page.get_by_text(f"Understood as: {CANCELLED_PER_MONTH}").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.locator('[data-testid="stDataFrame"]:visible').nth(1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_cancel_stops_a_slow_question_and_keeps_it(browser, app_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.get_by_role("button", name=SAMPLE_QUESTIONS[0]).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    ask_in_the_chat(page, SLOW_QUESTION)
+    page.get_by_text("Writing SQL...").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    clicked = time.perf_counter()
+    page.locator(".st-key-cancel button").click()
+    page.get_by_text("Stopped before the answer.").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    stopped_s = time.perf_counter() - clicked
+    print(f"\ncancel to stopped {stopped_s:.1f} s (the model's reply is held {SLOW_REPLY_S} s)")
+    assert page.get_by_text(SLOW_QUESTION).count() == 1, "the question stays in the history"
+    assert page.get_by_role("button", name="Ask again").count() == 1
+    page.wait_for_timeout(SLOW_REPLY_S * 1000)
+    assert page.locator('[data-testid="stDataFrame"]:visible').count() == 0, "the stopped run shows no answer"
+    page.close()
+
+
 def test_dashboard_shows_kpis_and_charts_in_the_browser(browser, app_url: str, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{app_url}/dashboard")
@@ -135,5 +208,13 @@ def test_dashboard_shows_kpis_and_charts_in_the_browser(browser, app_url: str, t
     assert charts.count() == 8
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Cohort retention").count() == 1
+    # Opened directly, the page is still one of the app's: the navigation names the pages by their
+    # titles (not by file names) and the status panel is there.
+    sidebar = page.get_by_test_id("stSidebar")
+    links = sidebar.get_by_test_id("stSidebarNavLink")
+    titles = [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())]
+    assert titles == ["Ask a question", "Dashboard"], titles  # broken, they read "main", "chat", "dashboard"
+    assert sidebar.get_by_text("Status", exact=True).count() == 1
+    assert sidebar.get_by_text("Database").count() >= 1
     assert save_screenshot(page, tmp_path, "app_dashboard.png").stat().st_size > 10_000
     page.close()

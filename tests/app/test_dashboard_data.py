@@ -10,6 +10,7 @@ from thelook_ecommerce_analysis.app.dashboard_data import (
     Filters,
     Kpi,
     PeriodTotals,
+    exact_kpi,
     format_kpi,
     kpis,
     trend_grain,
@@ -39,11 +40,23 @@ def test_ratios_are_recomputed_from_summed_components() -> None:
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(12345.6, "usd", "$12,346"), (87.456, "usd", "$87.46"), (0.0423, "share", "4.2%"),
-     (1234.0, "count", "1,234"), (None, "share", "-")],
+    [(12345.6, "usd", "$12.3k"), (37215.0, "usd", "$37.2k"), (375695.12, "usd", "$376k"),
+     (2409871.22, "usd", "$2.41M"), (999960.0, "usd", "$1.00M"), (4321.0, "usd", "$4,321"),
+     (87.456, "usd", "$87.46"), (0.0423, "share", "4.2%"), (1234.0, "count", "1,234"),
+     (12345.0, "count", "12.3k"), (123456.0, "count", "123k"), (None, "share", "-")],
 )  # fmt: skip
-def test_kpi_formatting(value, unit, text) -> None:
+def test_kpi_formatting_is_compact_enough_for_a_card(value, unit, text) -> None:
     assert format_kpi(value, unit) == text
+    assert len(text) <= 6
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(375695.123, "usd", "$375,695.12"), (0.04237, "share", "4.24%"), (123456.0, "count", "123,456"),
+     (None, "usd", None)],
+)  # fmt: skip
+def test_the_exact_figure_stays_one_hover_away(value, unit, text) -> None:
+    assert exact_kpi(value, unit) == text
 
 
 def test_kpi_change_is_relative_to_the_previous_value() -> None:

@@ -28,7 +28,7 @@ from tests.app.conftest import (
 from tests.app.ollama_double import OllamaDouble, ollama_double
 from tests.conftest import REPO_ROOT, environment
 from tests.llm.servers import closed_port
-from thelook_ecommerce_analysis.app.dashboard_data import markdown_text
+from thelook_ecommerce_analysis.app.dashboard_data import format_kpi, markdown_text
 from thelook_ecommerce_analysis.app.feedback import RECORDED, SAVED_FOR_REVIEW
 from thelook_ecommerce_analysis.app.history import Asked
 from thelook_ecommerce_analysis.app.samples import SAMPLE_QUESTIONS
@@ -85,6 +85,7 @@ def test_sample_question_renders_the_table_and_a_line_chart(double, app_environm
     assert len(app.button) >= len(SAMPLE_QUESTIONS), (
         "the sample questions are offered before the first question"
     )
+    assert app.main.markdown[0].value.startswith("Ask in plain language"), "nothing stray above it"
     rewrites = len(double.follow_ups)
     app.button(key="sample-0").click().run()
     assert not app.exception, [exception.message for exception in app.exception]
@@ -275,7 +276,7 @@ def test_dashboard_renders_every_chart_and_kpis_follow_the_country_filter(double
         app_environment.reader,
         f"SELECT sum(orders) FROM metrics.sales_daily WHERE order_date BETWEEN '{start}' AND '{end}'",
     )
-    assert app.metric[1].value == f"{int(all_orders or 0):,}"
+    assert app.metric[1].value == format_kpi(float(all_orders or 0), "count")
     ((country, orders),) = rows(
         app_environment.reader,
         "SELECT country, sum(orders) FROM metrics.sales_daily_by_country "
@@ -283,5 +284,5 @@ def test_dashboard_renders_every_chart_and_kpis_follow_the_country_filter(double
     )
     app.selectbox(key="country").set_value(country).run()
     assert not app.exception, [exception.message for exception in app.exception]
-    assert app.metric[1].value == f"{int(orders):,}"
+    assert app.metric[1].value == format_kpi(float(orders), "count")
     assert int(orders) < int(all_orders), "the filter must change the number for this test to mean anything"

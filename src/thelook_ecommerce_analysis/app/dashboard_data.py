@@ -157,14 +157,46 @@ def kpis(current: PeriodTotals, previous: PeriodTotals) -> list[Kpi]:
     return [Kpi(name, now[name], before[name], KPI_UNITS[name]) for name in now]
 
 
+_COMPACT_STEPS = ((1e3, "k"), (1e6, "M"), (1e9, "B"))
+
+
+def _three_digits(number: float) -> str:
+    return f"{number:.{2 if abs(number) < 10 else 1 if abs(number) < 100 else 0}f}"
+
+
+def _compact(value: float) -> str:
+    """Three significant digits with a suffix from 10,000 up ('37.2k', '376k', '2.41M'): a KPI card is
+    ~150 px wide on a laptop, and '$375,695' did not fit in it ('$37...')."""
+    if abs(value) < 10_000:
+        return f"{value:,.0f}"
+    for size, suffix in _COMPACT_STEPS[:-1]:
+        text = _three_digits(value / size)
+        if abs(float(text)) < 1000:  # 999,960 rounds to '1000': it is 1.00M, not 1000k
+            return f"{text}{suffix}"
+    size, suffix = _COMPACT_STEPS[-1]
+    return f"{_three_digits(value / size)}{suffix}"
+
+
 def format_kpi(value: float | None, unit: str) -> str:
-    """'$12,345', '1,234', '4.2%' or '-' for a value that cannot be computed (no orders)."""
+    """A KPI card's value, compact: '$37.2k', '$82.50', '1,234', '123k', '4.2%', or '-' for a value that
+    cannot be computed (no orders). The exact figure is `exact_kpi`'s."""
     if value is None:
         return "-"
     if unit == "usd":
-        return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+        return f"${_compact(value)}" if abs(value) >= 100 else f"${value:,.2f}"
     if unit == "share":
         return f"{value:.1%}"
+    return _compact(value)
+
+
+def exact_kpi(value: float | None, unit: str) -> str | None:
+    """The figure a compact card value stands for (its tooltip): '$375,695.12', '123,456'."""
+    if value is None:
+        return None
+    if unit == "usd":
+        return f"${value:,.2f}"
+    if unit == "share":
+        return f"{value:.2%}"
     return f"{value:,.0f}"
 
 

@@ -27,11 +27,12 @@ from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.rag.conversation import Turn, leans_on_conversation
 from thelook_ecommerce_analysis.rag.engine import Answer, QuestionEngine
 
+# (Comments, not docstrings, here: Streamlit's magic would write a bare string on the page.)
 HIDE_CHART = "hide chart"
+# A question clicked (a sample, a suggestion, "Ask again"), asked on the rerun the click makes.
 PENDING = "pending_question"
-"""A question clicked (a sample, a suggestion, "Ask again"), asked on the rerun the click makes."""
+# The question being answered; still set when a page run starts, it means the last run was stopped.
 IN_FLIGHT = "question_in_flight"
-"""The question being answered; still set when a page run starts, it means the last run was stopped."""
 SENTENCE_SOURCES = {
     "llm": "written by the model; every number in it was checked against the result table",
     "template": "built from the result table without the model",
@@ -191,20 +192,25 @@ def answer_live(engine: QuestionEngine, asked: Asked, conversation: list[Turn]) 
     and so gives a cancel click (a rerun) the chance to stop this run there."""
     log = StageLog(follow_up=leans_on_conversation(asked.text, conversation))
     st.session_state[IN_FLIGHT] = asked
+    # The button stays outside the box: a box folded by hand, or redrawn with a new label, keeps it.
+    cancel = st.empty()
+    cancel.button(
+        "Cancel",
+        key="cancel",
+        icon=":material/stop_circle:",
+        help="Stops at the end of the current step; the question stays in the history.",
+    )
     with st.status("Working on it...", expanded=True) as box:
-        cancel = st.empty()
-        cancel.button(
-            "Cancel",
-            key="cancel",
-            icon=":material/stop_circle:",
-            help="Stops at the end of the current step; the question stays in the history.",
-        )
         shown = st.empty()
+        headline = ""
 
         def show(stage: str, ms: float | None) -> None:
+            nonlocal headline
             log.record(stage, ms)
             shown.markdown(log.markdown())
-            box.update(label=log.headline())
+            if log.headline() != headline:
+                headline = log.headline()
+                box.update(label=headline, expanded=True)
 
         answer = engine.ask(asked.text, conversation=conversation, progress=show)
         cancel.empty()

@@ -82,7 +82,8 @@ def render_kpis(kpis: list[data.Kpi], filters: data.Filters) -> None:
     for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
         delta = f"{kpi.change:+.1%}" if kpi.change is not None else None
         colour = "inverse" if kpi.name == "Cancellation rate" else "normal"
-        column.metric(kpi.name, data.format_kpi(kpi.value, kpi.unit), delta, delta_color=colour, border=True)
+        value, exact = data.format_kpi(kpi.value, kpi.unit), data.exact_kpi(kpi.value, kpi.unit)
+        column.metric(kpi.name, value, delta, delta_color=colour, border=True, help=exact)
     previous = filters.previous()
     st.caption(
         f"{filters.start} to {filters.end} ({filters.days} days) against {previous.start} to {previous.end}. "
