@@ -188,7 +188,8 @@ def test_cancel_stops_a_slow_question_and_keeps_it(browser, app_url: str) -> Non
     ask_in_the_chat(page, SLOW_QUESTION)
     page.get_by_text("Writing SQL...").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
     clicked = time.perf_counter()
-    page.locator(".st-key-cancel button").click()
+    # Streamlit draws a button with a tooltip twice (one copy hidden); the visible one is clicked.
+    page.locator(".st-key-cancel button:visible").click()
     page.get_by_text("Stopped before the answer.").wait_for(timeout=ANSWER_TIMEOUT_MS)
     stopped_s = time.perf_counter() - clicked
     print(f"\ncancel to stopped {stopped_s:.1f} s (the model's reply is held {SLOW_REPLY_S} s)")
@@ -199,8 +200,16 @@ def test_cancel_stops_a_slow_question_and_keeps_it(browser, app_url: str) -> Non
     page.close()
 
 
+# The elements of the KPI cards whose text the browser cuts ("$37...", "Cancellation r...").
+CUT_IN_CARDS = """() => [...document.querySelectorAll('[data-testid="stMetric"] *')]
+    .filter(e => e.clientWidth > 0
+                 && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1))
+    .map(e => e.textContent)"""
+LAPTOP = {"width": 1280, "height": 800}
+
+
 def test_dashboard_shows_kpis_and_charts_in_the_browser(browser, app_url: str, tmp_path: Path) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport=LAPTOP)
     page.goto(f"{app_url}/dashboard")
     page.locator('[data-testid="stMetric"]').nth(4).wait_for(timeout=ANSWER_TIMEOUT_MS)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
@@ -216,5 +225,7 @@ def test_dashboard_shows_kpis_and_charts_in_the_browser(browser, app_url: str, t
     assert titles == ["Ask a question", "Dashboard"], titles  # broken, they read "main", "chat", "dashboard"
     assert sidebar.get_by_text("Status", exact=True).count() == 1
     assert sidebar.get_by_text("Database").count() >= 1
+    assert page.evaluate(CUT_IN_CARDS) == [], "every KPI card shows its whole label and value"
+    page.set_viewport_size({"width": 1400, "height": 1000})
     assert save_screenshot(page, tmp_path, "app_dashboard.png").stat().st_size > 10_000
     page.close()

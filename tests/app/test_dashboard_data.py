@@ -10,7 +10,6 @@ from thelook_ecommerce_analysis.app.dashboard_data import (
     Filters,
     Kpi,
     PeriodTotals,
-    exact_kpi,
     format_kpi,
     kpis,
     trend_grain,
@@ -48,15 +47,6 @@ def test_ratios_are_recomputed_from_summed_components() -> None:
 def test_kpi_formatting_is_compact_enough_for_a_card(value, unit, text) -> None:
     assert format_kpi(value, unit) == text
     assert len(text) <= 6
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "text"),
-    [(375695.123, "usd", "$375,695.12"), (0.04237, "share", "4.24%"), (123456.0, "count", "123,456"),
-     (None, "usd", None)],
-)  # fmt: skip
-def test_the_exact_figure_stays_one_hover_away(value, unit, text) -> None:
-    assert exact_kpi(value, unit) == text
 
 
 def test_kpi_change_is_relative_to_the_previous_value() -> None:

@@ -65,7 +65,7 @@ def test_the_dashboard_opens_with_the_latest_summary_and_shows_earlier_ones_on_r
     with environment(THELOOK_LLM="ollama", OLLAMA_HOST=f"http://127.0.0.1:{closed_port()}"):
         app = AppTest.from_file(str(APP_ENTRY), default_timeout=TIMEOUT_S)
         app.run()
-        app.switch_page("pages/dashboard.py").run()
+        app.switch_page("views/dashboard.py").run()
         assert not app.exception, [exception.message for exception in app.exception]
         selector = app.selectbox(key="summary")
         assert selector.options == [summary.label for summary in expected]

@@ -257,9 +257,24 @@ def test_thumbs_down_records_the_question(double, app_environment) -> None:
     assert RECORDED in [caption.value for caption in app.caption]
 
 
+def test_the_dashboard_opened_directly_is_one_of_the_apps_pages(double) -> None:
+    # Streamlit decides once per process, from a folder named pages/ beside the entry script, that an app
+    # is a legacy multipage one: a page opened by its URL then skips main.py (raw file names in the
+    # sidebar, no status panel). The real browser sees that (test_browser.py); here, the cause and the
+    # first run landing on the dashboard, as opening its URL does.
+    assert not (APP_ENTRY.parent / "pages").exists(), "a pages/ folder turns on Streamlit's legacy mode"
+    app = AppTest.from_file(str(APP_ENTRY), default_timeout=TIMEOUT_S)
+    app.switch_page("views/dashboard.py").run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    assert [title.value for title in app.title] == ["Dashboard"]
+    panel = [markdown.value for markdown in app.sidebar.markdown]
+    assert any(line.startswith("**Database** :green[connected]") for line in panel), panel
+    assert "**Last ETL run**" in panel
+
+
 def test_dashboard_renders_every_chart_and_kpis_follow_the_country_filter(double, app_environment) -> None:
     app = started_app()
-    app.switch_page("pages/dashboard.py").run()
+    app.switch_page("views/dashboard.py").run()
     assert not app.exception, [exception.message for exception in app.exception]
     assert [metric.label for metric in app.metric] == [
         "GMV",

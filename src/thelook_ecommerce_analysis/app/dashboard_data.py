@@ -179,7 +179,7 @@ def _compact(value: float) -> str:
 
 def format_kpi(value: float | None, unit: str) -> str:
     """A KPI card's value, compact: '$37.2k', '$82.50', '1,234', '123k', '4.2%', or '-' for a value that
-    cannot be computed (no orders). The exact figure is `exact_kpi`'s."""
+    cannot be computed (no orders)."""
     if value is None:
         return "-"
     if unit == "usd":
@@ -187,17 +187,6 @@ def format_kpi(value: float | None, unit: str) -> str:
     if unit == "share":
         return f"{value:.1%}"
     return _compact(value)
-
-
-def exact_kpi(value: float | None, unit: str) -> str | None:
-    """The figure a compact card value stands for (its tooltip): '$375,695.12', '123,456'."""
-    if value is None:
-        return None
-    if unit == "usd":
-        return f"${value:,.2f}"
-    if unit == "share":
-        return f"{value:.2%}"
-    return f"{value:,.0f}"
 
 
 # --- summaries in words ----------------------------------------------------------------------------

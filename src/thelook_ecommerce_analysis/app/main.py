@@ -10,7 +10,9 @@ import streamlit as st
 from thelook_ecommerce_analysis.app.resources import llm_settings, reader_url, render_status_panel
 from thelook_ecommerce_analysis.errors import ThelookError
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# Not "pages/": Streamlit would also read a folder of that name as its legacy multipage app, and a page
+# opened by its URL would then skip this script (raw file names in the sidebar, no status panel).
+PAGES = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="thelook: ask the shop", page_icon=":material/storefront:", layout="wide")
 navigation = st.navigation(

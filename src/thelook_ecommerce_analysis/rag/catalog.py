@@ -16,6 +16,8 @@ from typing import NamedTuple
 import psycopg
 from sqlglot.schema import MappingSchema
 
+from thelook_ecommerce_analysis.rag.dialect import POSTGRES
+
 APP_SCHEMAS = ("raw_data", "metrics", "embeddings")
 """The app's schemas, in the reader role's search_path order (sql/init.sql)."""
 
@@ -109,7 +111,7 @@ class Catalog:
         nested: dict[str, dict[str, dict[str, str]]] = {}
         for (schema, table), columns in self.tables.items():
             nested.setdefault(schema, {})[table] = {column.name: "unknown" for column in columns}
-        return MappingSchema(nested, dialect="postgres", normalize=False)
+        return MappingSchema(nested, dialect=POSTGRES, normalize=False)
 
 
 def name_similarity(wrong: str, real: str) -> float:

@@ -26,6 +26,7 @@ from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMReply, LLMUnavailable
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, load_catalog
 from thelook_ecommerce_analysis.rag.conversation import Turn, standalone_question
+from thelook_ecommerce_analysis.rag.dialect import POSTGRES
 from thelook_ecommerce_analysis.rag.execute import ResultTooLargeError, fetch_bounded
 from thelook_ecommerce_analysis.rag.extract import extract_sql
 from thelook_ecommerce_analysis.rag.fit import Intent, Misfit, check_fit, read_intent
@@ -646,7 +647,7 @@ class QuestionEngine:
         from sqlglot import exp
 
         try:
-            tree = sqlglot.parse_one(sql, read="postgres")
+            tree = sqlglot.parse_one(sql, read=POSTGRES)
         except sqlglot.errors.SqlglotError:
             return ()
         hints = []

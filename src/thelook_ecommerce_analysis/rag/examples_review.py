@@ -36,6 +36,7 @@ from thelook_ecommerce_analysis.embed.documents import DOCUMENTS_SCHEMA, DOCUMEN
 from thelook_ecommerce_analysis.embed.model import MODEL_NAME, embed_query
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.rag.catalog import load_catalog
+from thelook_ecommerce_analysis.rag.dialect import POSTGRES
 from thelook_ecommerce_analysis.rag.guard import guard_sql
 
 FEEDBACK_DDL = Path("app") / "feedback.sql"
@@ -99,7 +100,7 @@ def tables_read(query: str) -> list[str]:
     """The tables a query reads (CTE names left out), sorted: the engine puts them in the prompt's
     schema when the example is retrieved."""
     try:
-        tree = sqlglot.parse_one(query, read="postgres")
+        tree = sqlglot.parse_one(query, read=POSTGRES)
     except sqlglot.errors.SqlglotError:
         return []
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}

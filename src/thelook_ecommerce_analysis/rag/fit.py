@@ -24,10 +24,9 @@ import sqlglot
 from sqlglot import exp
 
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey
+from thelook_ecommerce_analysis.rag.dialect import POSTGRES
 from thelook_ecommerce_analysis.rag.knowledge import ColumnKey
 from thelook_ecommerce_analysis.rag.repair import is_temporal, select_tables
-
-DIALECT = "postgres"
 
 
 @dataclass(frozen=True)
@@ -228,7 +227,7 @@ def _without(select: exp.Select, kept: list[exp.Expression]) -> None:
 
 
 def _listed(expressions: list[exp.Expression]) -> str:
-    return ", ".join(expression.sql(DIALECT) for expression in expressions)
+    return ", ".join(expression.sql(POSTGRES) for expression in expressions)
 
 
 def _is_aggregate(expression: exp.Expression) -> bool:
@@ -268,14 +267,14 @@ def unasked_period(intent: Intent, query: exp.Select, result: Result, catalog: C
         conditions = _conjuncts(where.this)
         kept = [condition for condition in conditions if not _is_period_filter(condition, tables, catalog)]
         if len(kept) < len(conditions):
-            removed += [c.sql(DIALECT) for c in conditions if c not in kept]
+            removed += [c.sql(POSTGRES) for c in conditions if c not in kept]
             _without(select, kept)
     if not removed:
         return None
     return Misfit(
         "unasked-period",
         f"the question names no period, but the query filters dates: {'; '.join(removed)}",
-        fixed.sql(DIALECT),
+        fixed.sql(POSTGRES),
     )
 
 
@@ -311,7 +310,7 @@ def pinned_column(intent: Intent, query: exp.Select, result: Result, catalog: Ca
     return Misfit(
         "pinned-column",
         f"the question asks for one number; {', '.join(sorted(names))} only repeats the filter",
-        fixed.sql(DIALECT),
+        fixed.sql(POSTGRES),
     )
 
 
@@ -324,8 +323,8 @@ def hidden_grouping(intent: Intent, query: exp.Select, result: Result, catalog: 
     outputs = [e.unalias() for e in query.expressions]
     if not all(_is_aggregate(e) for e in outputs):
         return None
-    shown = {e.sql(DIALECT) for e in outputs}
-    if any(isinstance(g, exp.Literal) or g.sql(DIALECT) in shown for g in group.expressions):
+    shown = {e.sql(POSTGRES) for e in outputs}
+    if any(isinstance(g, exp.Literal) or g.sql(POSTGRES) in shown for g in group.expressions):
         return None
     fixed = query.copy()
     fixed.set("group", None)
@@ -333,7 +332,7 @@ def hidden_grouping(intent: Intent, query: exp.Select, result: Result, catalog: 
     return Misfit(
         "hidden-grouping",
         f"the question asks for one number, but the query split it by {_listed(group.expressions)}",
-        fixed.sql(DIALECT),
+        fixed.sql(POSTGRES),
     )
 
 
@@ -346,7 +345,7 @@ def row_limit(intent: Intent, query: exp.Select, result: Result, catalog: Catalo
     reason = f"the question asks for the top {wanted}, but the query returned {result.rows} rows"
     if query.args.get("order") is None:
         return Misfit("row-limit", f"{reason}; order by the measure and add LIMIT {wanted}")
-    return Misfit("row-limit", reason, query.limit(wanted).sql(DIALECT))
+    return Misfit("row-limit", reason, query.limit(wanted).sql(POSTGRES))
 
 
 def empty_result(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
@@ -435,7 +434,7 @@ def check_fit(intent: Intent, sql: str, table: pa.Table, catalog: Catalog) -> Mi
     question with `read_intent`), or None when it fits: the first misfit with a deterministic fix, else
     every misfit only the model can fix, told in one retry."""
     try:
-        query = sqlglot.parse_one(sql, read=DIALECT)
+        query = sqlglot.parse_one(sql, read=POSTGRES)
     except sqlglot.errors.SqlglotError:
         return None
     if not isinstance(query, exp.Select):

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
@@ -35,8 +34,8 @@ from thelook_ecommerce_analysis.rag.allowlist import (
     function_refusal,
 )
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, closest_name
+from thelook_ecommerce_analysis.rag.dialect import POSTGRES
 
-POSTGRES = Dialect.get_or_raise("postgres")
 MAX_LISTED_COLUMNS = 40
 MAX_SHOWN_SQL = 60
 """How much of an offending expression a refusal quotes."""

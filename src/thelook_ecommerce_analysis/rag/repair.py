@@ -21,9 +21,9 @@ import sqlglot
 from sqlglot import exp
 
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey, closest_name
+from thelook_ecommerce_analysis.rag.dialect import POSTGRES
 from thelook_ecommerce_analysis.rag.knowledge import Knowledge
 
-DIALECT = "postgres"
 LITERAL_SIMILARITY = 0.6
 
 
@@ -41,7 +41,7 @@ RepairStep = Callable[[exp.Expression, Catalog, Knowledge], tuple[exp.Expression
 
 def parse_query(sql: str) -> exp.Expression | None:
     try:
-        return sqlglot.parse_one(sql, read=DIALECT)
+        return sqlglot.parse_one(sql, read=POSTGRES)
     except sqlglot.errors.SqlglotError:
         return None
 
@@ -94,7 +94,7 @@ def rewrite_mysql_habits(
                 notes.append(f"DATE_FORMAT(x, '{pattern.this}') -> to_char(x, '{translated}')")
                 return exp.func("to_char", value.copy(), exp.Literal.string(translated))
         if isinstance(node, exp.Like) and is_temporal(node.this, catalog, tables):
-            notes.append(f"{node.this.sql(DIALECT)} LIKE ... compared as text")
+            notes.append(f"{node.this.sql(POSTGRES)} LIKE ... compared as text")
             text = exp.func("to_char", node.this.copy(), exp.Literal.string("YYYY-MM-DD HH24:MI:SS"))
             return exp.Like(this=text, expression=node.expression.copy())
         return node
@@ -108,7 +108,7 @@ def rewrite_backticks(sql: str) -> str | None:
     if "`" not in sql:
         return None
     try:
-        return sqlglot.transpile(sql, read="mysql", write=DIALECT)[0]
+        return sqlglot.transpile(sql, read="mysql", write=POSTGRES)[0]
     except sqlglot.errors.SqlglotError:
         return None
 
@@ -150,7 +150,7 @@ def fix_unknown_tables(
         closest = catalog.closest_table(table.name)
         if closest is None:
             continue
-        notes.append(f"table {table.sql(DIALECT)} -> {closest[0]}.{closest[1]}")
+        notes.append(f"table {table.sql(POSTGRES)} -> {closest[0]}.{closest[1]}")
         alias = table.alias
         replacement = exp.table_(closest[1], db=closest[0], alias=alias or None)
         if not alias and table.name != closest[1]:
@@ -312,13 +312,13 @@ def _join_column(column: exp.Column, read: set[TableKey], aliases: set[str], cat
         ),
         None,
     )
-    original = column.sql(dialect=DIALECT)
+    original = column.sql(dialect=POSTGRES)
     if joined is None:
         joined = _fresh_alias(name, aliases)
         aliases.add(joined)
         on = [exp.column(fk, table=hop.source).eq(exp.column(pk, table=joined)) for fk, pk in hop.pairs]
         select.join(exp.table_(name, db=schema, alias=joined), on=exp.and_(*on), copy=False)
-        how = f"joined {schema}.{name} on {' AND '.join(part.sql(dialect=DIALECT) for part in on)}"
+        how = f"joined {schema}.{name} on {' AND '.join(part.sql(dialect=POSTGRES) for part in on)}"
     else:
         how = f"{schema}.{name} joined above"
     column.replace(exp.column(hop.column, table=joined))
@@ -501,7 +501,7 @@ def drop_aggregates_from_grouping(
         if len(kept) == len(group.expressions):
             continue
         notes.append(
-            f"GROUP BY {', '.join(i.sql(DIALECT) for i in group.expressions if i not in kept)} dropped"
+            f"GROUP BY {', '.join(i.sql(POSTGRES) for i in group.expressions if i not in kept)} dropped"
         )
         select.set("group", exp.Group(expressions=kept) if kept else None)
     return (repaired, notes) if notes else None
@@ -533,7 +533,7 @@ def repair_literals(sql: str, catalog: Catalog, knowledge: Knowledge) -> Repair 
     if outcome is None:
         return None
     repaired, notes = outcome
-    return Repair("literal", repaired.sql(dialect=DIALECT), "; ".join(notes))
+    return Repair("literal", repaired.sql(dialect=POSTGRES), "; ".join(notes))
 
 
 def repair_sql(sql: str, catalog: Catalog, knowledge: Knowledge) -> list[Repair]:
@@ -551,5 +551,5 @@ def repair_sql(sql: str, catalog: Catalog, knowledge: Knowledge) -> list[Repair]
         if outcome is None:
             continue
         tree, notes = outcome
-        repairs.append(Repair(kind, tree.sql(dialect=DIALECT), "; ".join(notes)))
+        repairs.append(Repair(kind, tree.sql(dialect=POSTGRES), "; ".join(notes)))
     return repairs

@@ -20,7 +20,8 @@ from psycopg import sql
 from sqlglot import exp
 
 from thelook_ecommerce_analysis.rag.catalog import Catalog, TableKey
-from thelook_ecommerce_analysis.rag.repair import DIALECT, Repair, parse_query, query_tables
+from thelook_ecommerce_analysis.rag.dialect import POSTGRES
+from thelook_ecommerce_analysis.rag.repair import Repair, parse_query, query_tables
 
 MAX_DISTINCT_VALUES = 5000
 """A column with more distinct values than this is free text or an id: its literals are left alone."""
@@ -108,4 +109,4 @@ def repair_stored_values(
                 literal.replace(exp.Literal.string(better))
     if not notes:
         return None
-    return Repair("value", tree.sql(dialect=DIALECT), "; ".join(notes))
+    return Repair("value", tree.sql(dialect=POSTGRES), "; ".join(notes))

@@ -167,10 +167,10 @@ class SummaryWriter:
                     if attempt
                     else summary_messages(facts)
                 )
+                self.model_calls += 1  # attempts, answered or not
                 reply = provider.complete(
                     messages, temperature=temperature, seed=SEED + attempt, max_tokens=self._max_tokens
                 )
-                self.model_calls += 1
                 model = reply.model
                 text = clean_text(reply.text)
                 check = check_grounded(text, facts)

@@ -82,8 +82,7 @@ def render_kpis(kpis: list[data.Kpi], filters: data.Filters) -> None:
     for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
         delta = f"{kpi.change:+.1%}" if kpi.change is not None else None
         colour = "inverse" if kpi.name == "Cancellation rate" else "normal"
-        value, exact = data.format_kpi(kpi.value, kpi.unit), data.exact_kpi(kpi.value, kpi.unit)
-        column.metric(kpi.name, value, delta, delta_color=colour, border=True, help=exact)
+        column.metric(kpi.name, data.format_kpi(kpi.value, kpi.unit), delta, delta_color=colour, border=True)
     previous = filters.previous()
     st.caption(
         f"{filters.start} to {filters.end} ({filters.days} days) against {previous.start} to {previous.end}. "
