@@ -105,3 +105,9 @@ def test_name_similarity_is_one_for_the_same_words_spelled_differently() -> None
     assert name_similarity("userid", "user_id") == 1.0
     assert name_similarity("Order_Items", "order_item") == 1.0
     assert name_similarity("order_date", "order_id") < 0.8 < name_similarity("sale_prise", "sale_price")
+
+
+def test_a_real_name_with_words_put_in_front_is_a_near_match_but_not_the_other_way() -> None:
+    assert 0.8 < name_similarity("product_category", "category") < 1.0
+    assert name_similarity("user_country", "country") > 0.8
+    assert name_similarity("category", "product_category") < 0.8

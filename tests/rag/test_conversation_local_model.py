@@ -61,6 +61,10 @@ def test_three_turns_are_read_as_standalone_questions_and_answered_with_the_gold
             answer = engine.ask(turn["question"], conversation=earlier)
             print(f"\n{MODEL} turn {number}: {time.perf_counter() - started:.1f} s, "
                   f"understood as {answer.understood_as!r}, sql {answer.sql!r}")  # fmt: skip
+            for attempt in answer.attempts:  # what the loop tried, for a failure's log
+                sql = " ".join((attempt.sql or "").split())
+                print(f"  {attempt.source} {attempt.stage} {attempt.misfit or attempt.error or ''}: {sql}")
+            print(f"  notice: {answer.notice}; vote: {answer.vote}")
             if number == 1:
                 assert answer.understood_as is None, "a first question stands alone: no rewrite"
             else:

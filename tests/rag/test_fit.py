@@ -3,6 +3,8 @@ an answer which fits passes untouched."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pyarrow as pa
 import pytest
 import sqlglot
@@ -16,6 +18,8 @@ from thelook_ecommerce_analysis.rag.fit import (
     many_rows_for_one_value,
     missing_period,
     missing_value,
+    open_year,
+    other_years,
     pinned_column,
     read_intent,
     row_limit,
@@ -152,6 +156,96 @@ def test_an_unasked_date_filter_in_a_subquery_is_dropped_with_its_where() -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("question", "years"),
+    [
+        ("What was the GMV in 2024?", (2024,)),
+        ("Compare the orders of 2023 and 2022", (2022, 2023)),
+        ("How many users signed up since 2024?", ()),  # open on purpose
+        ("How many orders were placed before 2023?", ()),
+        ("How many orders were placed last month?", ()),
+        ("How did GMV in 2025 compare with the year before?", ()),
+        ("What was the GMV in each month of 2024?", (2024,)),
+        ("How many orders were placed in March 2024?", ()),  # a month: the year alone is too loose
+        ("What was the revenue in Q3 2024?", ()),
+    ],
+)
+def test_the_years_a_question_keeps_to(question: str, years: tuple[int, ...]) -> None:
+    assert _intent(question).years == years
+
+
+def test_a_named_year_left_open_is_closed_at_the_end_of_the_last_named_year() -> None:
+    query = _select("SELECT count(*) FROM raw_data.orders AS o WHERE o.created_at >= '2022-01-01'")
+    misfit = open_year(_intent("How many orders were placed during 2022?"), query, Result(1, False), CATALOG)
+    assert misfit.kind == "open-year" and "2022" in misfit.reason
+    assert misfit.sql == (
+        "SELECT COUNT(*) FROM raw_data.orders AS o "
+        "WHERE o.created_at >= '2022-01-01' AND o.created_at < CAST('2023-01-01' AS DATE)"
+    )
+    reversed_sides = _select("SELECT count(*) FROM raw_data.orders WHERE DATE '2022-01-01' <= created_at")
+    intent = _intent("Orders in 2021 and 2022")
+    assert "< CAST('2023-01-01' AS DATE)" in open_year(intent, reversed_sides, Result(1, False), CATALOG).sql
+
+
+@pytest.mark.parametrize(
+    ("question", "where"),
+    [
+        ("How many orders were placed in 2022?", "created_at >= '2022-01-01' AND created_at < '2023-01-01'"),
+        ("How many orders were placed in 2022?", "EXTRACT(YEAR FROM created_at) = 2022"),
+        ("How many orders were placed since 2022?", "created_at >= '2022-01-01'"),
+        ("How many orders in the last 30 days of 2022?", "created_at >= now() - INTERVAL '30 days'"),
+        ("How many orders shipped in 2022?", "shipped_at > created_at AND created_at >= '2022-01-01' "
+         "AND created_at <= '2022-12-31'"),
+    ],
+)  # fmt: skip
+def test_a_year_bounded_or_open_on_purpose_is_left_alone(question: str, where: str) -> None:
+    query = _select(f"SELECT count(*) FROM raw_data.orders WHERE {where}")
+    assert open_year(_intent(question), query, Result(1, False), CATALOG) is None
+
+
+def test_an_answer_dated_outside_the_named_years_is_kept_to_them() -> None:
+    months = pa.table({"month": [date(2025, 12, 1), date(2026, 1, 1)], "gmv": [1.0, 2.0]})
+    result = Result.of(months)
+    assert result.years_shown == (2025, 2026)
+    intent = _intent("What was the GMV per month in 2025?")
+    relative = _select(
+        "SELECT date_trunc('month', order_date) AS month, sum(gmv) FROM metrics.sales_daily_by_country "
+        "WHERE order_date >= current_date - INTERVAL '1 year' AND country = 'China' GROUP BY 1"
+    )
+    misfit = other_years(intent, relative, result, CATALOG)
+    assert misfit.kind == "other-years" and "2026" in misfit.reason and "dropped" in misfit.reason
+    assert misfit.sql == (
+        "SELECT DATE_TRUNC('MONTH', order_date) AS month, SUM(gmv) FROM metrics.sales_daily_by_country "
+        "WHERE country = 'China' AND order_date >= CAST('2025-01-01' AS DATE) "
+        "AND order_date < CAST('2026-01-01' AS DATE) GROUP BY 1"
+    )
+    unfiltered = _select("SELECT order_date, gmv FROM metrics.sales_daily_by_country")
+    assert (
+        "WHERE order_date >= CAST('2025-01-01' AS DATE)"
+        in other_years(intent, unfiltered, result, CATALOG).sql
+    )
+    both_years = _intent("What was the GMV per month in 2025 and 2026?")
+    assert other_years(both_years, unfiltered, result, CATALOG) is None
+    assert other_years(_intent("What was the GMV per month?"), unfiltered, result, CATALOG) is None
+
+
+def test_a_date_filter_relative_to_today_for_a_named_year_is_replaced_by_that_year() -> None:
+    query = _select("SELECT count(*) FROM raw_data.orders WHERE created_at >= now() - INTERVAL '1 year'")
+    misfit = other_years(_intent("How many orders were placed in 2025?"), query, Result(1, False), CATALOG)
+    assert misfit.sql == (
+        "SELECT COUNT(*) FROM raw_data.orders "
+        "WHERE created_at >= CAST('2025-01-01' AS DATE) AND created_at < CAST('2026-01-01' AS DATE)"
+    )
+    assert "names no year" in misfit.reason
+
+
+def test_years_outside_the_named_ones_over_two_date_columns_are_left_alone() -> None:
+    result = Result.of(pa.table({"created_at": [date(2024, 5, 1)], "shipped_at": [date(2025, 1, 2)]}))
+    query = _select("SELECT created_at, shipped_at FROM raw_data.orders")
+    intent = _intent("Orders placed in 2024 and when they shipped")
+    assert other_years(intent, query, result, CATALOG) is None
+
+
 def test_a_column_pinned_by_the_filter_is_dropped_from_a_one_number_answer() -> None:
     query = _select(
         "SELECT department, avg(retail_price) AS price FROM raw_data.products "
@@ -245,7 +339,7 @@ FITTING = [
     (
         "What was the GMV in each month of 2024?",
         "SELECT date_trunc('month', order_date) AS month, sum(gmv) FROM metrics.sales_daily_by_country "
-        "WHERE order_date >= DATE '2024-01-01' GROUP BY 1",
+        "WHERE order_date >= DATE '2024-01-01' AND order_date < DATE '2025-01-01' GROUP BY 1",
         12,
     ),
     (

@@ -372,6 +372,27 @@ def test_a_one_table_query_moves_to_the_only_table_with_all_its_columns() -> Non
     )
 
 
+def test_a_swap_respells_a_column_the_model_prefixed_with_a_table_name() -> None:
+    sql = "SELECT sum(gmv) FROM metrics.sales_daily WHERE customer_country = 'China'"
+    repaired, notes = swap_to_table_with_columns(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres") == (
+        "SELECT SUM(gmv) FROM metrics.sales_daily_by_country WHERE country = 'China'"
+    )
+    assert notes == [
+        "metrics.sales_daily -> metrics.sales_daily_by_country (it has country, gmv); "
+        "customer_country -> country"
+    ]
+    # a column the old table has must be in the new one as it is: 'orders' is not respelled
+    assert (
+        swap_to_table_with_columns(
+            _tree("SELECT sum(orders) FROM metrics.sales_daily WHERE customer_country = 'China'"),
+            CATALOG,
+            KNOWLEDGE,
+        )
+        is None
+    )
+
+
 def test_no_swap_when_several_tables_or_none_hold_the_columns_or_the_query_joins() -> None:
     several = "SELECT created_at FROM metrics.sales_daily"  # orders and users both have it
     none = "SELECT revenue FROM metrics.sales_daily"

@@ -24,6 +24,9 @@ APP_SCHEMAS = ("raw_data", "metrics", "embeddings")
 SIMILARITY_CUTOFF = 0.8
 """Below this, two names are different words, not a typo: 'order_date' vs 'order_id' scores 0.75."""
 
+PREFIXED_SIMILARITY = 0.85
+"""A real name with words put in front of it: above the cutoff, below a typo-free match."""
+
 TableKey = tuple[str, str]
 """(schema, table), both as PostgreSQL stores them (unquoted names folded to lower case)."""
 
@@ -118,12 +121,18 @@ def name_similarity(wrong: str, real: str) -> float:
     """How likely `real` is what `wrong` meant, 0..1, for identifiers in snake_case.
 
     Spelling the same words with or without underscores ('userid' / 'user_id') or in singular/plural
-    ('order_item' / 'order_items') counts as the same name; otherwise the difflib ratio of the names
-    without underscores, which is high for typos and low for different words ('order_date' / 'created_at').
+    ('order_item' / 'order_items') counts as the same name; the real name with its table's name put in
+    front ('product_category' / 'category', 'user_country' / 'country', a habit of small models) is a
+    near match; otherwise the difflib ratio of the names without underscores, which is high for typos and
+    low for different words ('order_date' / 'created_at').
     """
     if _squashed(wrong) == _squashed(real) or _singular_parts(wrong) == _singular_parts(real):
         return 1.0
-    return SequenceMatcher(None, _squashed(wrong), _squashed(real)).ratio()
+    similarity = SequenceMatcher(None, _squashed(wrong), _squashed(real)).ratio()
+    wrong_parts, real_parts = _singular_parts(wrong), _singular_parts(real)
+    if len(wrong_parts) > len(real_parts) and wrong_parts[-len(real_parts) :] == real_parts:
+        return max(similarity, PREFIXED_SIMILARITY)
+    return similarity
 
 
 def closest_name(wrong: str, candidates: Iterable[str]) -> str | None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
@@ -103,6 +104,19 @@ _PERIOD_GROUPING = re.compile(
     r"\b(daily|weekly|monthly|quarterly|yearly|annual)\b",
     re.IGNORECASE,
 )
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_YEARS_NOT_KEPT = re.compile(
+    r"\b(?:since|after|before|until|till|up to|through|onwards?|to date|so far|from \d{4} on|"
+    r"previous|prior|earlier|ago|last year|next year|year[- ]over[- ]year|yoy)\b",
+    re.IGNORECASE,
+)
+"""Words that reach past the years a question names: 'since 2024' wants no upper bound, '2025 against
+the year before' wants 2024 too."""
+_PART_OF_A_YEAR = re.compile(
+    rf"\b(?:{_MONTHS}|q[1-4]|quarters?|half|weeks?|days?|weekends?|holidays?|christmas|black friday)\b",
+    re.IGNORECASE,
+)
+"""A period inside a year ('March 2025'): the year alone would bound it too loosely to fix by rule."""
 _ADVERB_UNITS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter"}
 _PERIOD_FUNCTIONS = {"date_trunc", "timestamp_trunc", "extract", "to_char", "date_part", "date"}
 
@@ -116,6 +130,9 @@ class Intent:
     one_value: bool
     period_unit: str | None
     named_values: tuple[NamedValue, ...]
+    years: tuple[int, ...] = ()
+    """Calendar years the question keeps to ('in 2025', '2023 and 2024'); empty when it names none or
+    leaves a year open-ended ('since 2024')."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,7 @@ def read_intent(question: str, values: Mapping[ColumnKey, tuple[str, ...]] | Non
         one_value=bool(_ONE_VALUE.search(text)) and not _groups(text),
         period_unit=_period_unit(text),
         named_values=_named_values(text, values or {}),
+        years=_years_kept(text),
     )
 
 
@@ -160,6 +178,14 @@ def _row_limit(text: str) -> int | None:
         if word in _PLURAL_VERBS or (word.endswith("s") and not word.endswith("ss")):
             return None  # 'which product categories sold the most' may name several
     return 1
+
+
+def _years_kept(text: str) -> tuple[int, ...]:
+    """The whole calendar years the question keeps to, if that is all its period says."""
+    period = _PERIOD_GROUPING.sub(" ", text)  # 'each month of 2024' keeps to 2024
+    if _YEARS_NOT_KEPT.search(period) or _PART_OF_A_YEAR.search(period):
+        return ()
+    return tuple(sorted({int(year) for year in _YEAR.findall(period)}))
 
 
 def _groups(text: str) -> bool:
@@ -243,11 +269,17 @@ class Result:
 
     rows: int
     all_null: bool
+    years_shown: tuple[int, ...] = ()
+    """The calendar years of the answer's date and timestamp columns."""
 
     @classmethod
     def of(cls, table: pa.Table) -> Result:
         all_null = table.num_rows > 0 and all(column.null_count == len(column) for column in table.columns)
-        return cls(table.num_rows, all_null)
+        years: set[int] = set()
+        for column in table.columns:
+            if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+                years.update(year for year in pc.unique(pc.year(column)).to_pylist() if year is not None)
+        return cls(table.num_rows, all_null, tuple(sorted(years)))
 
 
 Check = Callable[[Intent, exp.Select, Result, Catalog], Misfit | None]
@@ -416,8 +448,121 @@ def missing_value(intent: Intent, query: exp.Select, result: Result, catalog: Ca
     )
 
 
+def _bound_side(condition: exp.Expression, tables: dict[str, TableKey], catalog: Catalog) -> str | None:
+    """'lower' for `date_column >= constant` (either way round), 'upper' for `<`, None for the rest."""
+    if not isinstance(condition, exp.GT | exp.GTE | exp.LT | exp.LTE):
+        return None
+    if not _is_period_filter(condition, tables, catalog):
+        return None
+    column_on_left = bool(list(condition.this.find_all(exp.Column)))
+    lower = isinstance(condition, exp.GT | exp.GTE) == column_on_left
+    return "lower" if lower else "upper"
+
+
+def open_year(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """'In 2025' keeps to 2025: a filter from the first day of a named year with no upper bound also
+    counts every later year. The missing bound (the end of the last named year) is added."""
+    if not intent.years:
+        return None
+    fixed = query.copy()
+    added = []
+    end = f"{intent.years[-1] + 1}-01-01"
+    for select in fixed.find_all(exp.Select):
+        where = select.args.get("where")
+        if where is None:
+            continue
+        tables = select_tables(select, catalog)
+        sides: dict[str, set[str]] = {}
+        subjects: dict[str, exp.Expression] = {}
+        for condition in _conjuncts(where.this):
+            side = _bound_side(condition, tables, catalog)
+            if side is None:
+                continue
+            subject, constant = (
+                (condition.this, condition.expression)
+                if list(condition.this.find_all(exp.Column))
+                else (condition.expression, condition.this)
+            )
+            key = subject.sql(POSTGRES)
+            subjects[key] = subject
+            named = any(str(year) in constant.sql(POSTGRES) for year in intent.years)
+            sides.setdefault(key, set()).add(side if side == "upper" or named else "other-lower")
+        conditions = _conjuncts(where.this)
+        for key, found in sides.items():
+            if found == {"lower"}:
+                first_day_after = exp.cast(exp.Literal.string(end), "DATE")
+                bound = exp.LT(this=subjects[key].copy(), expression=first_day_after)
+                conditions.append(bound)
+                added.append(bound.sql(POSTGRES))
+        if added:
+            _without(select, conditions)
+    if not added:
+        return None
+    return Misfit(
+        "open-year",
+        f"the question keeps to {', '.join(map(str, intent.years))}, but the query counted every later "
+        f"year too; added {'; '.join(added)}",
+        fixed.sql(POSTGRES),
+    )
+
+
+def _temporal_columns(
+    node: exp.Expression, tables: dict[str, TableKey], catalog: Catalog
+) -> list[exp.Column]:
+    return [column for column in node.find_all(exp.Column) if is_temporal(column, catalog, tables)]
+
+
+def _year_bounds(column: exp.Column, years: tuple[int, ...]) -> list[exp.Expression]:
+    """`column` from the first day of the first year to before the first day after the last."""
+    first_day = exp.cast(exp.Literal.string(f"{years[0]}-01-01"), "DATE")
+    first_day_after = exp.cast(exp.Literal.string(f"{years[-1] + 1}-01-01"), "DATE")
+    return [
+        exp.GTE(this=column.copy(), expression=first_day),
+        exp.LT(this=column.copy(), expression=first_day_after),
+    ]
+
+
+def other_years(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """'In 2025' answered with rows dated 2026, or with a date filter that names no year ('the last
+    year', read relative to today). When one date column carries the period (the one filtered, else
+    the one shown), its date filters are replaced by the named years."""
+    if not intent.years:
+        return None
+    tables = select_tables(query, catalog)
+    where = query.args.get("where")
+    conditions = _conjuncts(where.this) if where is not None else []
+    filters = [c for c in conditions if _is_period_filter(c, tables, catalog)]
+    outside = [year for year in result.years_shown if year not in intent.years]
+    named = ", ".join(map(str, intent.years))
+    if outside:
+        reason = (
+            f"the question keeps to {named}, but the answer has rows dated {', '.join(map(str, outside))}"
+        )
+    elif filters and not any(str(year) in _listed(filters) for year in intent.years):
+        reason = f"the question keeps to {named}, but the query's date filter names no year"
+    else:
+        return None
+    subjects = {
+        column.sql(POSTGRES): column
+        for node in (filters or query.expressions)
+        for column in _temporal_columns(node, tables, catalog)
+    }
+    if len(subjects) != 1:
+        return None  # which date the years bound is not clear ('placed in 2024' and shipped in 2025)
+    (subject,) = subjects.values()
+    kept = [c for c in conditions if c not in filters] + _year_bounds(subject, intent.years)
+    fixed = query.copy()
+    _without(fixed, kept)
+    dropped = f"; dropped {_listed(filters)}" if filters else ""
+    return Misfit(
+        "other-years", f"{reason}: {subject.sql(POSTGRES)} kept to those years{dropped}", fixed.sql(POSTGRES)
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     unasked_period,
+    open_year,
+    other_years,
     pinned_column,
     hidden_grouping,
     row_limit,

@@ -13,7 +13,7 @@ nothing to change, so a valid query passes untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -458,14 +458,13 @@ def _swap_tables(tree: exp.Expression, catalog: Catalog, *, named_only: bool):
         needed = {column.name for column in mine if column.table or column.name not in defined}
         if not needed or needed <= set(catalog.column_names(key)) or (named_only and not named):
             continue
-        holders = [
-            table
+        known = needed & set(catalog.column_names(key))
+        spellings = {
+            table: _spellings(needed, known, catalog.column_names(table))
             for table in catalog.tables
-            if table != key
-            and table[0] != "embeddings"
-            and not table[1].startswith("etl_")
-            and needed <= set(catalog.column_names(table))
-        ]
+            if table != key and table[0] != "embeddings" and not table[1].startswith("etl_")
+        }
+        holders = [table for table, spelled in spellings.items() if spelled is not None]
         chosen = (
             _one_of([table for table in holders if table in named])
             if named_only
@@ -475,11 +474,29 @@ def _swap_tables(tree: exp.Expression, catalog: Catalog, *, named_only: bool):
             continue
         new_name = source.this.alias or chosen[1]
         source.this.replace(exp.table_(chosen[1], db=chosen[0], alias=source.this.alias or None))
+        renamed = {wrong: real for wrong, real in spellings[chosen].items() if wrong != real}
         for column in mine:
             if column.table:
                 column.set("table", exp.to_identifier(new_name))
-        notes.append(f"{key[0]}.{key[1]} -> {chosen[0]}.{chosen[1]} (it has {', '.join(sorted(needed))})")
+            if column.name in renamed:
+                column.set("this", exp.to_identifier(renamed[column.name]))
+        has = ", ".join(sorted(spellings[chosen].values()))
+        respelled = "".join(f"; {wrong} -> {real}" for wrong, real in sorted(renamed.items()))
+        notes.append(f"{key[0]}.{key[1]} -> {chosen[0]}.{chosen[1]} (it has {has}){respelled}")
     return (repaired, notes) if notes else None
+
+
+def _spellings(needed: set[str], known: set[str], columns: Iterable[str]) -> dict[str, str] | None:
+    """How a table spells each needed column, or None when it lacks one: the columns the old table has
+    must be there as they are; those it lacks may be near matches ('product_category' -> 'category')."""
+    present = set(columns)
+    spelled = {}
+    for name in needed:
+        real = name if name in present else (None if name in known else closest_name(name, present))
+        if real is None:
+            return None
+        spelled[name] = real
+    return spelled
 
 
 def _one_of(tables: list[TableKey]) -> TableKey | None:
