@@ -2,7 +2,7 @@
 "What was our GMV per month in 2025?" -> "only for the Jeans category" -> "and for 2024". Each follow-up
 must be read as a standalone question that names what it kept and what it changed, and every answer's
 rows must match the turn's gold SQL. The conversation and its gold SQL are evaluation/followups.yml's
-first; the model is the bundled 0.5B one unless THELOOK_LLM_BUNDLED names another, on a port of its own
+first; the model is the default bundled one (what a user gets) unless THELOOK_LLM_BUNDLED names another, on a port of its own
 (never a `thelook llm serve` that may be running)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import yaml
 
 from tests.conftest import REPO_ROOT, environment, free_port
 from thelook_ecommerce_analysis.db.local import RoleUrls
-from thelook_ecommerce_analysis.llm.local_server import BUNDLED_VARIABLE
+from thelook_ecommerce_analysis.llm.local_server import BUNDLED_VARIABLE, DEFAULT_BUNDLED
 from thelook_ecommerce_analysis.llm.select import ChosenProvider, LLMSettings, choose_provider
 from thelook_ecommerce_analysis.rag.conversation import Turn
 from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 FOLLOWUPS = REPO_ROOT / "evaluation" / "followups.yml"
 CONVERSATION = "gmv_jeans_by_year"
-MODEL = os.environ.get(BUNDLED_VARIABLE, "0.5b")
+MODEL = os.environ.get(BUNDLED_VARIABLE, DEFAULT_BUNDLED)
 
 
 @pytest.fixture(scope="module")
