@@ -2,8 +2,8 @@
 "What was our GMV per month in 2025?" -> "only for the Jeans category" -> "and for 2024". Each follow-up
 must be read as a standalone question that names what it kept and what it changed, and every answer's
 rows must match the turn's gold SQL. The conversation and its gold SQL are evaluation/followups.yml's
-first; the model is the default bundled one (what a user gets) unless THELOOK_LLM_BUNDLED names another, on a port of its own
-(never a `thelook llm serve` that may be running)."""
+first; the model is the default bundled one (what a user gets) unless THELOOK_LLM_BUNDLED names another,
+on a port of its own (never a `thelook llm serve` that may be running)."""
 
 from __future__ import annotations
 
