@@ -24,7 +24,7 @@ ifneq ($(LLM),)
 export THELOOK_LLM_BUNDLED := $(LLM)
 endif
 
-.PHONY: help setup run test browser pgadmin lint format lock clean
+.PHONY: help setup run app test browser pgadmin lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ run: setup  ## start the embedded database, generate data if there is none, run 
 	$(BIN)/thelook db start
 	@if [ ! -f data/01_raw/orders.parquet ]; then $(BIN)/thelook generate --users $(USERS) --seed $(SEED); fi
 	$(BIN)/thelook run
+
+app: setup  ## serve the chat and the dashboard on http://127.0.0.1:8501 (after `make run`)
+	$(BIN)/thelook db start
+	$(BIN)/thelook app
 
 test: setup browser pgadmin  ## lint, format check and the whole test suite
 	$(BIN)/ruff check .
