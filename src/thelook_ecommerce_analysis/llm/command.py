@@ -39,7 +39,7 @@ def llm_group() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="GGUF to serve; the bundled model's file name is assembled there "
-    "[default: $THELOOK_LLM_MODEL_PATH or data/06_models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf].",
+    "[default: $THELOOK_LLM_MODEL_PATH or data/06_models/<the file of $THELOOK_LLM_BUNDLED, 1.5b or 0.5b>].",
 )
 @click.option("--verbose", is_flag=True, help="Show llama.cpp's own log.")
 @click.option("--parent-pid", type=int, default=None, hidden=True, help="Exit when this process ends.")
