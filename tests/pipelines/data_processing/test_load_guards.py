@@ -11,13 +11,10 @@ real `thelook run` processes, the real PostgreSQL):
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -25,33 +22,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import make_project, new_database, project_home
+from tests.conftest import new_database
 from tests.pipelines.data_processing.test_pipeline_run import checksums, use_snapshot
 from thelook_ecommerce_analysis.hooks import RUN_LOCK_APPLICATION_NAME, RunInProgressError
 from thelook_ecommerce_analysis.job import RUN_IN_PROGRESS_EXIT_STATUS, run_pipeline
-from thelook_ecommerce_analysis.synth import generate, write_corrupt_variant
+from thelook_ecommerce_analysis.synth import write_corrupt_variant
 
 USERS = 300
-SEED = 11
-EARLIER, LATER = date(2025, 6, 30), date(2025, 9, 30)
 PROCESS_TIMEOUT_SECONDS = 300
-
-
-@pytest.fixture(scope="module")
-def snapshots(tmp_path_factory) -> dict[str, Path]:
-    """Two as-of snapshots of one small generated timeline."""
-    base = tmp_path_factory.mktemp("guard-snapshots")
-    for name, as_of in (("earlier", EARLIER), ("later", LATER)):
-        generate(base / name, users=USERS, seed=SEED, as_of=as_of, progress=False)
-    return {"earlier": base / "earlier", "later": base / "later"}
-
-
-@pytest.fixture
-def project(snapshots) -> Iterator[Path]:
-    root = make_project(snapshots["later"])
-    with project_home(root):
-        yield root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def thelook_run_command(*options: str) -> list[str]:

@@ -14,8 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -23,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import make_project, new_database, project_home
+from tests.pipelines.data_processing.conftest import SEED
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.job import run_pipeline
 from thelook_ecommerce_analysis.synth import generate, write_corrupt_variant
@@ -37,25 +36,6 @@ TABLES = {
     "events": "id",
 }
 USERS = 1500
-SEED = 11
-EARLIER, LATER = date(2025, 6, 30), date(2025, 9, 30)
-
-
-@pytest.fixture(scope="module")
-def snapshots(tmp_path_factory) -> dict[str, Path]:
-    """Two as-of snapshots of one generated timeline, and a project for the later one."""
-    base = tmp_path_factory.mktemp("snapshots")
-    for name, as_of in (("earlier", EARLIER), ("later", LATER)):
-        generate(base / name, users=USERS, seed=SEED, as_of=as_of, progress=False)
-    return {"earlier": base / "earlier", "later": base / "later"}
-
-
-@pytest.fixture
-def project(snapshots) -> Iterator[Path]:
-    root = make_project(snapshots["later"])
-    with project_home(root):
-        yield root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def use_snapshot(project: Path, source: Path) -> None:
