@@ -372,6 +372,15 @@ def test_a_one_table_query_moves_to_the_only_table_with_all_its_columns() -> Non
     )
 
 
+def test_date_trunc_of_an_untyped_text_literal_is_typed_as_a_timestamp() -> None:
+    sql = "SELECT sum(gmv) FROM metrics.sales_daily WHERE order_date >= date_trunc('year', '2024-01-01')"
+    repaired, notes = rewrite_mysql_habits(_tree(sql), CATALOG, KNOWLEDGE)
+    assert repaired.sql(dialect="postgres").endswith(
+        "WHERE order_date >= DATE_TRUNC('YEAR', CAST('2024-01-01' AS TIMESTAMP))"
+    )
+    assert notes == ["date_trunc(..., '2024-01-01') -> the literal typed as a timestamp"]
+
+
 def test_a_swap_respells_a_column_the_model_prefixed_with_a_table_name() -> None:
     sql = "SELECT sum(gmv) FROM metrics.sales_daily WHERE customer_country = 'China'"
     repaired, notes = swap_to_table_with_columns(_tree(sql), CATALOG, KNOWLEDGE)

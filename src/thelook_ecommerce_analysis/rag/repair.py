@@ -70,7 +70,8 @@ def rewrite_mysql_habits(
     tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
 ) -> tuple[exp.Expression, list[str]] | None:
     """YEAR(x), MONTH(x)... -> EXTRACT(... FROM x); DATE_FORMAT(x, '%Y-%m') -> to_char(x, 'YYYY-MM');
-    `timestamp LIKE '2024%'` -> to_char(timestamp, 'YYYY-MM-DD HH24:MI:SS') LIKE '2024%'."""
+    `timestamp LIKE '2024%'` -> to_char(timestamp, 'YYYY-MM-DD HH24:MI:SS') LIKE '2024%';
+    date_trunc('year', '2024-01-01') -> date_trunc('year', CAST('2024-01-01' AS TIMESTAMP))."""
     notes: list[str] = []
     tables = query_tables(tree, catalog)
 
@@ -93,6 +94,16 @@ def rewrite_mysql_habits(
                     translated = translated.replace(code, replacement)
                 notes.append(f"DATE_FORMAT(x, '{pattern.this}') -> to_char(x, '{translated}')")
                 return exp.func("to_char", value.copy(), exp.Literal.string(translated))
+        if (
+            isinstance(node, exp.TimestampTrunc | exp.DateTrunc)
+            and isinstance(node.this, exp.Literal)
+            and node.this.is_string
+        ):
+            # PostgreSQL cannot choose among date_trunc's overloads for an untyped text literal
+            notes.append(f"date_trunc(..., '{node.this.this}') -> the literal typed as a timestamp")
+            typed = node.copy()
+            typed.set("this", exp.cast(node.this.copy(), "TIMESTAMP"))
+            return typed
         if isinstance(node, exp.Like) and is_temporal(node.this, catalog, tables):
             notes.append(f"{node.this.sql(POSTGRES)} LIKE ... compared as text")
             text = exp.func("to_char", node.this.copy(), exp.Literal.string("YYYY-MM-DD HH24:MI:SS"))
