@@ -12,8 +12,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pytest
 
+from thelook_ecommerce_analysis.glossary import load_glossary
 from thelook_ecommerce_analysis.pipelines.metrics import nodes
-from thelook_ecommerce_analysis.pipelines.metrics.glossary import load_glossary
 from thelook_ecommerce_analysis.pipelines.metrics.pipeline import METRIC_TABLE_NODES
 
 from .comparison import assert_same_rows

@@ -9,8 +9,8 @@ import pytest
 from kedro.config import OmegaConfigLoader
 
 from thelook_ecommerce_analysis.config import project_root
+from thelook_ecommerce_analysis.glossary import TableDefinition, load_glossary
 from thelook_ecommerce_analysis.pipelines.metrics import create_pipeline
-from thelook_ecommerce_analysis.pipelines.metrics.glossary import TableDefinition, load_glossary
 from thelook_ecommerce_analysis.settings import CONFIG_LOADER_ARGS
 from thelook_ecommerce_analysis.synth import TABLES
 

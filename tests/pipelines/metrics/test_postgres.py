@@ -19,8 +19,8 @@ from thelook_ecommerce_analysis.config import project_root
 from thelook_ecommerce_analysis.datasets import IbisUpsertDataset
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.db.local import RoleUrls
+from thelook_ecommerce_analysis.glossary import load_glossary
 from thelook_ecommerce_analysis.pipelines.metrics import nodes
-from thelook_ecommerce_analysis.pipelines.metrics.glossary import load_glossary
 from thelook_ecommerce_analysis.settings import CONFIG_LOADER_ARGS
 from thelook_ecommerce_analysis.synth import PRIMARY_KEYS, TABLES
 

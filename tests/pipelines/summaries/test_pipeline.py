@@ -13,8 +13,8 @@ from kedro.config import OmegaConfigLoader
 from kedro.framework.project import configure_project
 
 from tests.conftest import REPO_ROOT
+from thelook_ecommerce_analysis.glossary import SUMMARIES_GLOSSARY_KEY, load_glossary
 from thelook_ecommerce_analysis.pipeline_registry import register_pipelines
-from thelook_ecommerce_analysis.pipelines.metrics.glossary import SUMMARIES_GLOSSARY_KEY, load_glossary
 from thelook_ecommerce_analysis.pipelines.summaries import create_pipeline
 from thelook_ecommerce_analysis.settings import CONFIG_LOADER_ARGS
 

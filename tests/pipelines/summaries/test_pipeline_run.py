@@ -27,9 +27,9 @@ from tests.llm.servers import closed_port
 from tests.ollama_double import serve_ollama
 from tests.pipelines.summaries.conftest import summary_rows
 from thelook_ecommerce_analysis.db.local import RoleUrls
+from thelook_ecommerce_analysis.glossary import SUMMARIES_GLOSSARY_KEY, load_glossary
 from thelook_ecommerce_analysis.job import run_pipeline
 from thelook_ecommerce_analysis.llm.ollama_provider import DEFAULT_OLLAMA_MODEL
-from thelook_ecommerce_analysis.pipelines.metrics.glossary import SUMMARIES_GLOSSARY_KEY, load_glossary
 from thelook_ecommerce_analysis.summaries.facts import PeriodFacts
 from thelook_ecommerce_analysis.summaries.grounding import check_grounded
 from thelook_ecommerce_analysis.summaries.prompt import prompt_hash, summary_messages

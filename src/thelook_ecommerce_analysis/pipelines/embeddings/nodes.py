@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from thelook_ecommerce_analysis.embed import DIMENSIONS, MODEL_NAME, DocumentKind, embed_texts
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.pipelines.metrics.glossary import parse_column_definition
+from thelook_ecommerce_analysis.glossary import parse_column_definition
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,10 @@ Markdown page and the embeddings pipeline's metric documents, so the three can n
 definition is one sentence pattern, "<Name> [<unit>]: <definition> Formula: <formula>", which keeps the
 database comment self-contained for a reader of pg_description while still splitting into fields here.
 
-Regenerate the page after editing the YAML:  python -m thelook_ecommerce_analysis.pipelines.metrics.glossary
+Ground floor (it knows YAML, not Kedro): the metrics and summaries pipelines are defined by it, the
+embeddings pipeline reads it, and no pipeline has to import another to share it.
+
+Regenerate the page after editing the YAML:  python -m thelook_ecommerce_analysis.glossary
 """
 
 from __future__ import annotations
@@ -146,7 +149,7 @@ def render_markdown(
         "# Metric glossary",
         "",
         f"<!-- Generated from {GLOSSARY_RELATIVE_PATH.as_posix()} by "
-        "`python -m thelook_ecommerce_analysis.pipelines.metrics.glossary`; do not edit by hand. -->",
+        "`python -m thelook_ecommerce_analysis.glossary`; do not edit by hand. -->",
         "",
         "The tables of the `metrics` schema, recomputed by the Kedro pipeline `metrics` from the `raw_data` "
         "tables on every run. The same text is stored as the tables' and columns' COMMENTs in PostgreSQL.",

@@ -8,9 +8,9 @@ from pathlib import Path
 import ibis
 import pytest
 
+from thelook_ecommerce_analysis import glossary
 from thelook_ecommerce_analysis.config import project_root
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.pipelines.metrics import glossary
 from thelook_ecommerce_analysis.pipelines.metrics.pipeline import METRIC_TABLE_NODES
 from thelook_ecommerce_analysis.synth import TABLE_SCHEMAS
 
@@ -50,7 +50,7 @@ def test_docs_page_is_up_to_date() -> None:
     page = project_root() / glossary.DOCS_RELATIVE_PATH
     summaries = glossary.load_glossary(key=glossary.SUMMARIES_GLOSSARY_KEY)
     assert page.read_text(encoding="utf-8") == glossary.render_markdown(GLOSSARY, summaries), (
-        "docs/metrics.md is stale: run python -m thelook_ecommerce_analysis.pipelines.metrics.glossary"
+        "docs/metrics.md is stale: run python -m thelook_ecommerce_analysis.glossary"
     )
 
 
