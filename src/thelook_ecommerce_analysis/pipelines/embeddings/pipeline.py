@@ -5,19 +5,17 @@
     embeddings_examples (conf/base/examples.yml)    ─► describe_examples ─┼─► embed_new_or_changed
     pg_products@ibis                                ─► describe_products ─┘   ─► embeddings_documents
 
-The published tables are the data_processing outputs that are ibis tables (`pg_<table>@ibis`) and the
-metrics tables the metrics and summaries pipelines write (`metrics_<table>`), found from those pipelines
-rather than listed again, so a new metrics table gets its documents without touching this file, and this
-pipeline always runs last.
+The published tables are the datasets the other pipelines write that are ibis tables (`pg_<table>@ibis`)
+or metrics tables (`metrics_<table>`). Pipelines do not import each other: pipeline_registry.py, which
+sees every pipeline, picks them with `published_table_datasets` and passes them to `create_pipeline`, so a new
+metrics table gets its documents without touching this file, and this pipeline always runs last.
 """
 
 from __future__ import annotations
 
-from kedro.pipeline import Pipeline, node
+from collections.abc import Iterable
 
-from thelook_ecommerce_analysis.pipelines.data_processing import create_pipeline as data_processing_pipeline
-from thelook_ecommerce_analysis.pipelines.metrics import create_pipeline as metrics_pipeline
-from thelook_ecommerce_analysis.pipelines.summaries import create_pipeline as summaries_pipeline
+from kedro.pipeline import Pipeline, node
 
 from . import nodes
 
@@ -25,11 +23,16 @@ IBIS_TRANSCODING = "@ibis"
 METRICS_TABLE_PREFIX = "metrics_"
 
 
-def published_table_datasets() -> list[str]:
-    """Catalog names of the tables the other pipelines write: pg_<table>@ibis and metrics_<table>."""
-    raw = {name for name in data_processing_pipeline().all_outputs() if name.endswith(IBIS_TRANSCODING)}
-    summaries = {name for name in summaries_pipeline().outputs() if name.startswith(METRICS_TABLE_PREFIX)}
-    return sorted(raw | metrics_pipeline().outputs() | summaries)
+def published_table_datasets(pipelines: Iterable[Pipeline]) -> list[str]:
+    """Catalog names of the tables `pipelines` write: pg_<table>@ibis and metrics_<table>, sorted."""
+    return sorted(
+        {
+            name
+            for pipeline in pipelines
+            for name in pipeline.all_outputs()
+            if name.endswith(IBIS_TRANSCODING) or name.startswith(METRICS_TABLE_PREFIX)
+        }
+    )
 
 
 def keyword_for(dataset: str) -> str:
@@ -37,8 +40,13 @@ def keyword_for(dataset: str) -> str:
     return dataset.removesuffix(IBIS_TRANSCODING)
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    published = {keyword_for(name): name for name in published_table_datasets()}
+def create_pipeline(published_tables: Iterable[str] = (), **kwargs) -> Pipeline:
+    """The embeddings pipeline over `published_tables` (catalog names, see `published_table_datasets`).
+
+    pipeline_registry.py always passes them; without them (as `find_pipelines` first builds it) the
+    table documents cover no table and nothing orders this pipeline after the others.
+    """
+    published = {keyword_for(name): name for name in sorted(published_tables)}
     return Pipeline(
         [
             node(
