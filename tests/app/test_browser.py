@@ -102,7 +102,7 @@ def app_url(app_environment: RoleUrls, tmp_path_factory) -> Iterator[str]:
     with double as server, environment(THELOOK_LLM="ollama", OLLAMA_HOST=server.url):
         with log.open("w") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "thelook_ecommerce_analysis.app_command", "--port", str(port)],
+                [sys.executable, "-m", "thelook_ecommerce_analysis.cli.app", "--port", str(port)],
                 env=os.environ.copy(),
                 stdout=output,
                 stderr=subprocess.STDOUT,

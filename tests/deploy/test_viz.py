@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from tests.app.test_browser import save_screenshot
 from tests.conftest import REPO_ROOT
+from thelook_ecommerce_analysis.cli.viz import HIGHEST_PORT, viz_command
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.processes import answers, port_is_free
-from thelook_ecommerce_analysis.viz import HIGHEST_PORT, viz_command
 
 START_TIMEOUT_SECONDS = 180
 UI_TIMEOUT_MS = 90_000
@@ -54,7 +54,7 @@ def viz_server() -> Iterator[RunningViz]:
     """`thelook viz` on a free port for this module; the last test stops it (the teardown makes sure)."""
     port = free_registered_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "thelook_ecommerce_analysis.viz", "--port", str(port)],
+        [sys.executable, "-m", "thelook_ecommerce_analysis.cli.viz", "--port", str(port)],
         cwd=REPO_ROOT,
         env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
         stdout=subprocess.PIPE,

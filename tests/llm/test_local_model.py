@@ -129,7 +129,8 @@ def test_serve_with_a_missing_model_exits_with_one_error_line(tmp_path: Path) ->
         [
             sys.executable,
             "-m",
-            "thelook_ecommerce_analysis.llm",
+            "thelook_ecommerce_analysis.cli",
+            "llm",
             "serve",
             "--model-path",
             str(tmp_path / "x.gguf"),

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 from tests.conftest import INIT_SQL, REPO_ROOT
 from tests.rag.hostile_statements import HOSTILE_CLASSES, HOSTILE_STATEMENTS, Hostile, HostileClass
+from thelook_ecommerce_analysis.cli.sql_check import sql_check_command
 from thelook_ecommerce_analysis.db.local import RoleUrls
 from thelook_ecommerce_analysis.rag.allowlist import DENIED_FUNCTION_FAMILIES
 from thelook_ecommerce_analysis.rag.catalog import Catalog
 from thelook_ecommerce_analysis.rag.guard import guard_sql
-from thelook_ecommerce_analysis.rag.sql_check import sql_check_command
 
 TEST_STATEMENT_TIMEOUT = "500ms"
 """The reader's role runs with statement_timeout 30s; the second-wall tests lower it to keep sleeps and

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from tests.conftest import free_port
 from thelook_ecommerce_analysis.cli import FriendlyGroup
+from thelook_ecommerce_analysis.cli.sql_check import sql_check_command
 from thelook_ecommerce_analysis.db.local import RoleUrls
-from thelook_ecommerce_analysis.rag.sql_check import sql_check_command
 
 
 def test_allowed_sql_prints_the_normalised_query_and_exits_0(thelook_db: RoleUrls) -> None:
@@ -49,7 +49,7 @@ def test_max_rows_must_be_positive(thelook_db: RoleUrls) -> None:
 
 
 def test_an_unreachable_database_is_one_clear_line(thelook_db: RoleUrls, monkeypatch) -> None:
-    """Registered under thelook's FriendlyGroup (as cli.py does), a dead server gives `error: ...`."""
+    """Registered under thelook's FriendlyGroup (as `thelook` does), a dead server gives `error: ...`."""
     monkeypatch.setenv("THELOOK_READER_URL", f"postgresql://nobody:x@127.0.0.1:{free_port()}/thelook")
     group = FriendlyGroup("thelook")
     group.add_command(sql_check_command, "sql-check")

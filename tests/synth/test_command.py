@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.synth.conftest import TABLES
+from thelook_ecommerce_analysis.cli.generate import generate_command
 from thelook_ecommerce_analysis.errors import ThelookError
-from thelook_ecommerce_analysis.synth.command import generate_command
 
 
 def run(*args: str):

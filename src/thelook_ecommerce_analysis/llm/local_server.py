@@ -307,7 +307,7 @@ def answers_health(root_url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
 
 
 class LocalServerProcess:
-    """The embedded server as a child process (`python -m thelook_ecommerce_analysis.llm serve`).
+    """The embedded server as a child process (`python -m thelook_ecommerce_analysis.cli llm serve`).
 
     A separate process, because llama.cpp's server cannot be stopped from Python short of ending the
     process, and because a crash in native code must not take the app down with it.
@@ -324,7 +324,8 @@ class LocalServerProcess:
         command = [
             sys.executable,
             "-m",
-            "thelook_ecommerce_analysis.llm",
+            "thelook_ecommerce_analysis.cli",
+            "llm",
             "serve",
             "--port",
             str(self.settings.port),

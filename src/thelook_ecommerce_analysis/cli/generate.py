@@ -1,7 +1,7 @@
 """`thelook generate`: write a theLook snapshot (optionally damaged) into the raw-data folder.
 
-The lead registers it in cli.py (`main.add_command(generate_command, "generate")`), whose group turns
-ThelookError into one line; the command itself only validates, calls the library and reports.
+The `thelook` group (cli/__init__.py) loads it when it runs and turns ThelookError into one line; the
+command itself only validates, calls the generator (synth/) and reports.
 """
 
 from __future__ import annotations

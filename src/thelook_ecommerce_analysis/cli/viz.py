@@ -25,7 +25,7 @@ HIGHEST_PORT = 49151  # Kedro-Viz refuses the dynamic range above the registered
 
 
 # Kedro-Viz's own command group, called directly: `kedro viz run` would first import the project's
-# `cli` module for Kedro project commands, and thelook's cli.py is the `thelook` command, not Kedro's.
+# `cli` module for Kedro project commands, and thelook's cli package is the `thelook` command, not Kedro's.
 KEDRO_VIZ_ENTRY = "from kedro_viz.launchers.cli.main import viz_cli; viz_cli()"
 
 

@@ -1,7 +1,9 @@
 """`thelook`: one command line for the database, the data, the job and the app.
 
-Each command says what it does, and a failure the user can act on prints one line (what, why, what to
-do) and exits 1: `ThelookError` is caught here, and only here.
+Every click command of the project lives in this package: the small ones here, the larger families in a
+module each (generate, sql_check, llm, viz, app), loaded only when they run. Each command says what it does,
+and a failure the user can act on prints one line (what, why, what to do) and exits 1: `ThelookError` is
+caught here, and only here.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ warnings.filterwarnings("ignore", message="register_new_resolver", category=User
 class FriendlyGroup(click.Group):
     """Turns ThelookError into `error: <message>` and exit status 1, without a traceback.
 
-    Commands that live with their area (the generator, the SQL guard...) are imported only when they
-    run, so that `thelook --help` and `thelook db status` start in a fraction of a second.
+    The command families in modules of their own (cli/generate.py, cli/llm.py...) are imported only when
+    they run, so that `thelook --help` and `thelook db status` start in a fraction of a second.
     """
 
     lazy_commands: ClassVar[dict[str, str]] = {}
@@ -54,11 +56,11 @@ class FriendlyGroup(click.Group):
 
 class ThelookGroup(FriendlyGroup):
     lazy_commands: ClassVar[dict[str, str]] = {
-        "generate": "thelook_ecommerce_analysis.synth.command:generate_command",
-        "sql-check": "thelook_ecommerce_analysis.rag.sql_check:sql_check_command",
-        "llm": "thelook_ecommerce_analysis.llm.command:llm_group",
-        "viz": "thelook_ecommerce_analysis.viz:viz_command",
-        "app": "thelook_ecommerce_analysis.app_command:app_command",
+        "generate": "thelook_ecommerce_analysis.cli.generate:generate_command",
+        "sql-check": "thelook_ecommerce_analysis.cli.sql_check:sql_check_command",
+        "llm": "thelook_ecommerce_analysis.cli.llm:llm_group",
+        "viz": "thelook_ecommerce_analysis.cli.viz:viz_command",
+        "app": "thelook_ecommerce_analysis.cli.app:app_command",
     }
 
 
@@ -254,7 +256,7 @@ def ask(question: str, as_json: bool, **engine_options) -> None:
     """Answer QUESTION with read-only SQL written by the LLM; exit 1 when it cannot be answered."""
     import json
 
-    from thelook_ecommerce_analysis.rag.render import render_answer
+    from thelook_ecommerce_analysis.cli.render import render_answer
 
     answer = _build_engine(**engine_options).ask(question)
     if as_json:
@@ -270,8 +272,8 @@ def ask(question: str, as_json: bool, **engine_options) -> None:
 def chat(**engine_options) -> None:
     """A conversation in the terminal: each line is a question, and a follow-up ("and only for Jeans?")
     is read against the earlier ones. An empty line or end of input ends it."""
+    from thelook_ecommerce_analysis.cli.render import render_answer
     from thelook_ecommerce_analysis.rag.conversation import Turn
-    from thelook_ecommerce_analysis.rag.render import render_answer
 
     engine = _build_engine(**engine_options)
     turns: list[Turn] = []
@@ -293,8 +295,8 @@ def evaluate_command(questions_file: Path, limit: int | None, as_json: bool, **e
     """Execution accuracy of the question loop against gold SQL, with latency and rescues."""
     import json
 
+    from thelook_ecommerce_analysis.cli.render import render_report
     from thelook_ecommerce_analysis.rag.evaluate import evaluate, load_questions
-    from thelook_ecommerce_analysis.rag.render import render_report
 
     questions = load_questions(questions_file)[:limit]
     engine = _build_engine(**engine_options)
@@ -385,6 +387,3 @@ def pgadmin_command(port: int) -> None:
 # Kedro's own CLI (`kedro run`, `kedro viz`) loads a `cli` group from the project's cli module to add project
 # commands; thelook adds none there (its commands live under `thelook`), but the group must exist.
 cli = click.Group(name="kedro-project-commands")
-
-if __name__ == "__main__":
-    main()

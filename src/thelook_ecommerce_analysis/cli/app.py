@@ -16,7 +16,7 @@ import click
 
 from thelook_ecommerce_analysis.config import database_url
 
-ENTRY_SCRIPT = Path(__file__).resolve().parent / "app" / "main.py"
+ENTRY_SCRIPT = Path(__file__).resolve().parent.parent / "app" / "main.py"
 DEFAULT_PORT = 8501
 DEFAULT_HOST = "127.0.0.1"
 

@@ -1,7 +1,8 @@
 """`thelook llm ...`: the embedded model server, run in the foreground.
 
-`llm_group` is registered on the main CLI by cli.py; the same group is the entry point of
-`python -m thelook_ecommerce_analysis.llm`, which is how the app starts the server as a child.
+`llm_group` is loaded by the `thelook` group (cli/__init__.py) when it runs. The app starts the server as a
+child with `python -m thelook_ecommerce_analysis.cli llm serve ...` (llm/local_server.py), which prints a
+ThelookError as one `error:` line (the parent shows the last line of the child's log when the start fails).
 """
 
 from __future__ import annotations
