@@ -1,33 +1,6 @@
--- Keys and indexes of raw_data, added after the load (building them once over loaded data is faster
--- than maintaining them row by row during a first COPY). Idempotent: safe after every run.
-
-DO $keys$
-DECLARE
-    key record;
-BEGIN
-    FOR key IN
-        SELECT * FROM (VALUES
-            ('distribution_centers', 'id'),
-            ('products', 'id'),
-            ('users', 'id'),
-            ('orders', 'order_id'),
-            ('order_items', 'id'),
-            ('inventory_items', 'id'),
-            ('events', 'id')
-        ) AS keys (table_name, column_name)
-    LOOP
-        IF NOT EXISTS (
-            SELECT FROM pg_constraint
-            WHERE conrelid = format('raw_data.%I', key.table_name)::regclass AND contype = 'p'
-        ) THEN
-            EXECUTE format(
-                'ALTER TABLE raw_data.%I ADD CONSTRAINT %I PRIMARY KEY (%I)',
-                key.table_name, key.table_name || '_pkey', key.column_name
-            );
-        END IF;
-    END LOOP;
-END
-$keys$;
+-- Indexes of raw_data, added after the load (building them once over loaded data is faster than
+-- maintaining them row by row during a first COPY), after the contract's primary and foreign keys
+-- (db/raw_tables.py). Idempotent: safe after every run.
 
 -- Join paths and time filters that the metrics and the app's questions use most.
 CREATE INDEX IF NOT EXISTS products_distribution_center_id_idx ON raw_data.products (distribution_center_id);

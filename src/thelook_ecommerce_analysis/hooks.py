@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node
 from psycopg import sql
 
+from thelook_ecommerce_analysis.contract import Contract, parse_contract
 from thelook_ecommerce_analysis.db.admin import connect
+from thelook_ecommerce_analysis.db.raw_tables import add_raw_keys, create_raw_tables
 from thelook_ecommerce_analysis.errors import ThelookError
 
 logger = logging.getLogger(__name__)
@@ -54,20 +57,31 @@ def _sql_files(project_path: Path, names: list[str]) -> list[Path]:
 
 
 class CreateIndexesHook:
-    """Runs the table DDL (sql/<schema>/tables.sql) before the run, and keys, indexes and ANALYZE
-    (sql/<schema>/indexes.sql) after it: a first load then COPYs into bare heaps, the fastest path,
-    and every index is built once over the loaded data."""
+    """Before the run: the raw tables from the contract (params:raw_tables) and the other DDL
+    (sql/<schema>/tables.sql). After it: the contract's primary and foreign keys, then indexes and ANALYZE
+    (sql/<schema>/indexes.sql). A first load then COPYs into bare heaps, the fastest path, and every key
+    and index is built once over the loaded data."""
 
     def __init__(self) -> None:
         self._url: str | None = None
         self._scripts: dict[str, list[str]] = {}
         self._project_path = Path.cwd()
+        self._contract: Contract | None = None
+        self._raw_schema = ""
 
     @hook_impl
     def after_context_created(self, context) -> None:
         self._url = _owner_url(context)
         self._scripts = context.params.get("sql_scripts", {})
         self._project_path = Path(context.project_path)
+        self._contract = parse_contract(context.params["raw_tables"])
+        self._raw_schema = context.config_loader["globals"]["raw_data_schema"]
+
+    def _apply_contract(self, apply: Callable[[psycopg.Connection, Contract, str], None]) -> None:
+        started = time.perf_counter()
+        with connect(self._url, autocommit=True) as connection:
+            apply(connection, self._contract, self._raw_schema)
+        logger.info("%s in %.1f s", apply.__name__, time.perf_counter() - started)
 
     def _run_scripts(self, stage: str) -> None:
         for path in _sql_files(self._project_path, self._scripts.get(stage, [])):
@@ -79,10 +93,12 @@ class CreateIndexesHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        self._apply_contract(create_raw_tables)
         self._run_scripts("before_run")
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], run_result, pipeline, catalog) -> None:
+        self._apply_contract(add_raw_keys)
         self._run_scripts("after_run")
 
 

@@ -22,11 +22,12 @@ CREATE TABLE raw_data.products (
     id bigint PRIMARY KEY, cost double precision, category text, name text, brand text,
     retail_price double precision, department text, sku text, distribution_center_id bigint);
 CREATE TABLE raw_data.orders (
-    order_id bigint PRIMARY KEY, user_id bigint, status text, gender text, created_at timestamp,
+    order_id bigint PRIMARY KEY, user_id bigint REFERENCES raw_data.users (id), status text, gender text, created_at timestamp,
     returned_at timestamp, shipped_at timestamp, delivered_at timestamp, num_of_item integer);
 CREATE TABLE raw_data.order_items (
-    id bigint PRIMARY KEY, order_id bigint REFERENCES raw_data.orders (order_id), user_id bigint,
-    product_id bigint, inventory_item_id bigint, status text, created_at timestamp, shipped_at timestamp,
+    id bigint PRIMARY KEY, order_id bigint REFERENCES raw_data.orders (order_id),
+    user_id bigint REFERENCES raw_data.users (id), product_id bigint REFERENCES raw_data.products (id),
+    inventory_item_id bigint, status text, created_at timestamp, shipped_at timestamp,
     delivered_at timestamp, returned_at timestamp, sale_price double precision);
 CREATE TABLE metrics.daily_sales (day date PRIMARY KEY, gmv double precision, orders bigint);
 CREATE VIEW metrics.monthly_sales AS

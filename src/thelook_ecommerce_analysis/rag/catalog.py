@@ -42,14 +42,13 @@ class CatalogColumn:
 
 @dataclass(frozen=True)
 class JoinKey:
-    """Columns of one table that point at columns of another: a declared foreign key, or one inferred from
-    theLook's naming (`order_items.product_id` -> `products.id`) when the database declares none."""
+    """Columns of one table that point at columns of another: a foreign key the database declares (the
+    raw tables' keys come from their contract, conf/base/globals_raw_data.yml)."""
 
     table: TableKey
     columns: tuple[str, ...]
     references: TableKey
     referenced_columns: tuple[str, ...]
-    declared: bool
 
 
 class ColumnLocation(NamedTuple):
@@ -186,39 +185,16 @@ ORDER BY sn.nspname, s.relname, k.conname
 
 def load_catalog(connection: psycopg.Connection, schemas: tuple[str, ...] = APP_SCHEMAS) -> Catalog:
     """Read the tables, views and columns of `schemas` that this connection may SELECT, and their join
-    keys: declared foreign keys, plus ones inferred from theLook's naming where none is declared."""
+    keys: the foreign keys declared between them."""
     parameters = {"schemas": list(schemas)}
     tables: dict[TableKey, tuple[CatalogColumn, ...]] = {}
     for schema, table, column, type_name in connection.execute(_COLUMNS_QUERY, parameters).fetchall():
         tables[(schema, table)] = (*tables.get((schema, table), ()), CatalogColumn(column, type_name))
-    declared = tuple(
-        JoinKey((schema, table), tuple(columns), (ref_schema, ref_table), tuple(ref_columns), declared=True)
+    join_keys = tuple(
+        JoinKey((schema, table), tuple(columns), (ref_schema, ref_table), tuple(ref_columns))
         for schema, table, columns, ref_schema, ref_table, ref_columns in connection.execute(
             _FOREIGN_KEYS_QUERY, parameters
         ).fetchall()
         if (schema, table) in tables and (ref_schema, ref_table) in tables
     )
-    return Catalog(tables, declared + infer_join_keys(tables, declared), tuple(schemas))
-
-
-def infer_join_keys(
-    tables: Mapping[TableKey, tuple[CatalogColumn, ...]], declared: Iterable[JoinKey] = ()
-) -> tuple[JoinKey, ...]:
-    """theLook declares no foreign keys, but names them consistently: a column `<thing>_id` points at the
-    table `<thing>s` of the same schema, at its `id` (products.id) or, failing that, at its own
-    `<thing>_id` (orders.order_id). Columns already covered by a declared key are left alone."""
-    covered = {(key.table, key.columns) for key in declared}
-    inferred = []
-    for (schema, table), columns in tables.items():
-        for column in columns:
-            thing = column.name.removesuffix("_id")
-            target = (schema, f"{thing}s")
-            if thing == column.name or target == (schema, table) or target not in tables:
-                continue
-            target_columns = {target_column.name for target_column in tables[target]}
-            referenced = "id" if "id" in target_columns else column.name
-            if referenced in target_columns and ((schema, table), (column.name,)) not in covered:
-                inferred.append(
-                    JoinKey((schema, table), (column.name,), target, (referenced,), declared=False)
-                )
-    return tuple(inferred)
+    return Catalog(tables, join_keys, tuple(schemas))

@@ -13,12 +13,25 @@ from thelook_ecommerce_analysis.datasets.postgres_reads import LoadStart
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.pipelines.data_processing import nodes
 
+
+def contract_columns(**types: str) -> dict[str, dict[str, str]]:
+    """Columns as the contract writes them (conf/base/globals_raw_data.yml)."""
+    return {name: {"type": type_, "comment": f"The {name}."} for name, type_ in types.items()}
+
+
 ORDER_RULES = {
-    "columns": {"order_id": "integer", "user_id": "integer", "status": "string", "created_at": "timestamp"},
-    "key": ["order_id"],
+    "columns": contract_columns(
+        order_id="integer", user_id="integer", status="string", created_at="timestamp"
+    ),
+    "key_columns": ["order_id"],
     "not_null": ["user_id"],
     "accepted_values": {"status": ["Processing", "Complete"]},
     "non_negative": ["user_id"],
+}
+# The same with user_id a foreign key to users.id.
+ORDER_RULES_WITH_USERS = {
+    **ORDER_RULES,
+    "columns": {**ORDER_RULES["columns"], "user_id": {"type": "integer", "references": "users.id"}},
 }
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = T0 + timedelta(days=10)
@@ -80,7 +93,7 @@ def test_cleaning_trims_normalises_countries_and_casing() -> None:
             "gender": ["f", "M", " "],
         }
     )
-    rules = {"columns": {"id": "integer", "country": "string", "status": "string", "gender": "string"}}
+    rules = {"columns": contract_columns(id="integer", country="string", status="string", gender="string")}
     cleaned = nodes.clean_table(table, rules, {"España": "Spain", "Deutschland": "Germany"}).to_pyarrow()
     assert cleaned["country"].to_pylist() == ["Spain", "Germany", "Brasil"]
     assert cleaned["status"].to_pylist() == ["Complete", "Shipped", "Processing"]
@@ -122,11 +135,9 @@ def test_rejections_name_the_first_broken_rule_and_orphans() -> None:
         status=pa.array(["Processing", "Complete", "Lost"]),
     )
     users = ibis.memtable({"id": [10, 11, 12]})
-    marked = nodes.mark_rejections(
-        table, ORDER_RULES, load_start(), users, references={"user_id": "users.id"}
-    )
+    marked = nodes.mark_rejections(table, ORDER_RULES_WITH_USERS, load_start(), users)
     accepted = nodes.accepted_rows(marked).to_pyarrow()
-    rejected = nodes.rejected_rows(marked, ["order_id"]).order_by("record_key").to_pyarrow().to_pylist()
+    rejected = nodes.rejected_rows(marked, ORDER_RULES).order_by("record_key").to_pyarrow().to_pylist()
     assert tuple(accepted.column_names) == tuple(table.columns)
     assert accepted["order_id"].to_pylist() == [1]
     assert [(row["record_key"], row["reason"]) for row in rejected] == [
@@ -138,17 +149,15 @@ def test_rejections_name_the_first_broken_rule_and_orphans() -> None:
 
 def test_orphan_foreign_keys_are_rejected_but_null_foreign_keys_pass() -> None:
     table = orders(user_id=pa.array([10, None, 99], pa.int64()))
-    rules = {**ORDER_RULES, "not_null": []}
-    marked = nodes.mark_rejections(
-        table, rules, load_start(), ibis.memtable({"id": [10]}), references={"user_id": "users.id"}
-    )
-    rejected = nodes.rejected_rows(marked, ["order_id"]).to_pyarrow().to_pylist()
+    rules = {**ORDER_RULES_WITH_USERS, "not_null": []}
+    marked = nodes.mark_rejections(table, rules, load_start(), ibis.memtable({"id": [10]}))
+    rejected = nodes.rejected_rows(marked, ORDER_RULES).to_pyarrow().to_pylist()
     assert {row["record_key"]: row["reason"] for row in rejected} == {"3": "user_id not found in users.id"}
 
 
 SHIPPED_RULES = {
     **ORDER_RULES,
-    "columns": {**ORDER_RULES["columns"], "shipped_at": "timestamp"},
+    "columns": {**ORDER_RULES["columns"], **contract_columns(shipped_at="timestamp")},
     "ordered": [["created_at", "shipped_at"]],
 }
 
@@ -160,9 +169,9 @@ def test_timestamps_later_than_the_clock_plus_margin_are_rejected_first() -> Non
         created_at=pa.array([cutoff, datetime(2099, 1, 1, tzinfo=UTC), T0], pa.timestamp("us", "UTC")),
         shipped_at=pa.array([None, T0, cutoff + timedelta(microseconds=1)], pa.timestamp("us", "UTC")),
     )
-    marked = nodes.mark_rejections(table, SHIPPED_RULES, load_start(), references={})
+    marked = nodes.mark_rejections(table, SHIPPED_RULES, load_start())
     assert nodes.accepted_rows(marked).order_id.to_pyarrow().to_pylist() == [1]
-    rejected = nodes.rejected_rows(marked, ["order_id"]).order_by("record_key").to_pyarrow().to_pylist()
+    rejected = nodes.rejected_rows(marked, ORDER_RULES).order_by("record_key").to_pyarrow().to_pylist()
     assert [(row["record_key"], row["reason"]) for row in rejected] == [
         ("2", "created_at is in the future"),  # it also breaks 'shipped_at before created_at'
         ("3", "shipped_at is in the future"),
@@ -174,7 +183,7 @@ def test_the_margin_is_the_load_starts_and_the_clock_decides() -> None:
         created_at=pa.array([NOW + timedelta(hours=h) for h in (1, 30, 50)], pa.timestamp("us", "UTC"))
     )
     for margin, accepted in ((timedelta(days=1), [1]), (timedelta(days=2), [1, 2]), (timedelta(0), [])):
-        marked = nodes.mark_rejections(table, ORDER_RULES, load_start(margin=margin), references={})
+        marked = nodes.mark_rejections(table, ORDER_RULES, load_start(margin=margin))
         assert sorted(nodes.accepted_rows(marked).order_id.to_pyarrow().to_pylist()) == accepted, margin
 
 

@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from thelook_ecommerce_analysis.contract import column_types
 from thelook_ecommerce_analysis.errors import ThelookError
 
 if TYPE_CHECKING:
@@ -84,9 +85,9 @@ def check_contract(
     `allow_empty_input` accepts it). One aggregation computes the key checks and every row rule's count
     together, so a large file is scanned once.
     """
-    if problems := _schema_violations(table.schema(), rules["columns"]):
+    if problems := _schema_violations(table.schema(), column_types(rules)):
         raise ThelookError(f"{table_name}: contract violated, nothing written: {'; '.join(problems)}")
-    key = rules["key"]
+    key = rules["key_columns"]
     key_is_null = ibis.or_(*(table[column].isnull() for column in key))
     counts = {
         "rows": table.count(),
@@ -199,7 +200,7 @@ def normalise_casing(table: ir.Table) -> ir.Table:
 
 def clean_table(table: ir.Table, rules: dict[str, Any], country_spellings: dict[str, str]) -> ir.Table:
     """All cleaning of one table, in order: types, blanks, spellings, casing."""
-    conformed = conform_types(table, rules["columns"])
+    conformed = conform_types(table, column_types(rules))
     return normalise_casing(normalise_countries(trim_strings(conformed), country_spellings))
 
 
@@ -207,7 +208,7 @@ def clean_table(table: ir.Table, rules: dict[str, Any], country_spellings: dict[
 
 
 def select_incremental(
-    table: ir.Table, load_start: LoadStart, settings: dict[str, Any], table_name: str
+    table: ir.Table, load_start: LoadStart, rules: dict[str, Any], table_name: str
 ) -> ir.Table:
     """Rows that may be new or changed since the last load.
 
@@ -216,11 +217,11 @@ def select_incremental(
     than the window are immutable, and the upsert leaves unchanged rows untouched anyway. The watermark
     never counts a row later than the load's future cutoff (see LoadStart), so it cannot be stalled.
     """
-    column = settings.get("watermark")
+    column = rules.get("watermark")
     watermark = load_start.watermarks.get(table_name)
     if column is None or watermark is None:
         return table
-    since = watermark - timedelta(days=settings.get("lookback_days", 0))
+    since = watermark - timedelta(days=rules.get("lookback_days", 0))
     return table.filter(table[column] > ibis.literal(since, type=table[column].type()))
 
 
@@ -245,16 +246,16 @@ def mark_rejections(
     rules: dict[str, Any],
     load_start: LoadStart,
     *parent_keys: ir.Table,
-    references: dict[str, str],
 ) -> ir.Table:
     """Add `rejection_reason`: the first rule or foreign key the row breaks, NULL when it is good.
 
     A timestamp later than `load_start.future_cutoff` comes first (it explains any ordering rule the
-    same timestamp also breaks), then the row rules, then the foreign keys. `references` maps a column
-    to the name of the parent key column it must be found in; the parent keys arrive in the same order
-    as `references` (keys already in PostgreSQL, as memtables).
+    same timestamp also breaks), then the row rules, then the foreign keys: the contract's `references`,
+    whose parent keys (already in PostgreSQL, as memtables) arrive in the order of the columns.
     """
-    checks = list(_future_predicates(table, rules["columns"], load_start.future_cutoff).items())
+    columns = rules["columns"]
+    references = {name: spec["references"] for name, spec in columns.items() if spec.get("references")}
+    checks = list(_future_predicates(table, column_types(rules), load_start.future_cutoff).items())
     checks += list(_row_rule_predicates(table, rules).items())
     for (column, parent), keys in zip(references.items(), parent_keys, strict=True):
         orphan = table[column].notnull() & ~table[column].isin(keys[parent.split(".")[-1]])
@@ -270,12 +271,12 @@ def accepted_rows(marked: ir.Table) -> ir.Table:
     return marked.filter(marked[REJECTION_REASON].isnull()).drop(REJECTION_REASON)
 
 
-def rejected_rows(marked: ir.Table, key: list[str]) -> ir.Table:
+def rejected_rows(marked: ir.Table, rules: dict[str, Any]) -> ir.Table:
     """The rows that break a rule, as (key, reason, the whole row as JSON) for the quarantine table."""
     rejected = marked.filter(marked[REJECTION_REASON].notnull())
     payload = ibis.struct({name: rejected[name] for name in marked.columns if name != REJECTION_REASON})
     return rejected.select(
-        record_key=_key_expression(rejected, key).cast(dt.string),
+        record_key=_key_expression(rejected, rules["key_columns"]).cast(dt.string),
         reason=rejected[REJECTION_REASON],
         record=payload.cast(dt.json).cast(dt.string),
     )

@@ -7,8 +7,8 @@ raw_<table> (Parquet through DuckDB)
   -> accepted rows: pg_<table>@ibis (IbisUpsertDataset into raw_data.<table>)
   -> rejected rows: quarantine_<table> (raw_data.etl_quarantine, with the reason and the run id)
 
-A child table waits for its parents: its foreign keys are checked against `pg_<parent>@keys`, the
-parent's keys as they are in PostgreSQL after the parent was saved in this run.
+A child table waits for its parents: its foreign keys (the contract's `references`) are checked against
+`pg_<parent>@keys`, the parent's keys as they are in PostgreSQL after the parent was saved in this run.
 """
 
 from __future__ import annotations
@@ -17,23 +17,9 @@ from collections.abc import Callable
 
 from kedro.pipeline import Node, Pipeline, node
 
-from . import nodes
+from thelook_ecommerce_analysis.contract import RawTable, load_contract
 
-# Foreign keys: column -> parent table.column. They decide the load order, so they live with the wiring.
-FOREIGN_KEYS: dict[str, dict[str, str]] = {
-    "distribution_centers": {},
-    "products": {"distribution_center_id": "distribution_centers.id"},
-    "users": {},
-    "orders": {"user_id": "users.id"},
-    "inventory_items": {"product_id": "products.id"},
-    "order_items": {
-        "order_id": "orders.order_id",
-        "user_id": "users.id",
-        "product_id": "products.id",
-        "inventory_item_id": "inventory_items.id",
-    },
-    "events": {"user_id": "users.id"},
-}
+from . import nodes
 
 
 def _bind(function: Callable, **bound) -> Callable:
@@ -48,9 +34,10 @@ def _bind(function: Callable, **bound) -> Callable:
     return bound_function
 
 
-def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
-    rules = f"params:schema_rules.{table}"
-    parent_keys = [f"pg_{target.split('.')[0]}@keys" for target in references.values()]
+def _table_nodes(raw_table: RawTable) -> list[Node]:
+    table = raw_table.name
+    rules = f"params:raw_tables.{table}"
+    parent_keys = [f"pg_{key.parent}@keys" for key in raw_table.foreign_keys]
     return [
         node(
             _bind(nodes.check_contract, table_name=table),
@@ -66,12 +53,12 @@ def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
         ),
         node(
             _bind(nodes.select_incremental, table_name=table),
-            inputs=[f"{table}_cleaned", "raw_data_load_start", f"params:load_settings.{table}"],
+            inputs=[f"{table}_cleaned", "raw_data_load_start", rules],
             outputs=f"{table}_candidates",
             name=f"select_incremental_{table}",
         ),
         node(
-            _bind(nodes.mark_rejections, references=references),
+            nodes.mark_rejections,
             inputs=[f"{table}_candidates", rules, "raw_data_load_start", *parent_keys],
             outputs=f"{table}_marked",
             name=f"mark_rejections_{table}",
@@ -84,7 +71,7 @@ def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
         ),
         node(
             nodes.rejected_rows,
-            inputs=[f"{table}_marked", f"params:load_settings.{table}.key_columns"],
+            inputs=[f"{table}_marked", rules],
             outputs=f"quarantine_{table}",
             name=f"quarantine_{table}",
         ),
@@ -92,8 +79,8 @@ def _table_nodes(table: str, references: dict[str, str]) -> list[Node]:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """One group of nodes per theLook table, in the `data_processing` namespace of Kedro-Viz."""
+    """One group of nodes per table of the raw tables' contract, in its load order."""
     return Pipeline(
-        [node_ for table, references in FOREIGN_KEYS.items() for node_ in _table_nodes(table, references)],
+        [node_ for table in load_contract().tables.values() for node_ in _table_nodes(table)],
         tags=["data_processing"],
     )
