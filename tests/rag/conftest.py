@@ -22,8 +22,9 @@ CREATE TABLE raw_data.products (
     id bigint PRIMARY KEY, cost double precision, category text, name text, brand text,
     retail_price double precision, department text, sku text, distribution_center_id bigint);
 CREATE TABLE raw_data.orders (
-    order_id bigint PRIMARY KEY, user_id bigint REFERENCES raw_data.users (id), status text, gender text, created_at timestamp,
-    returned_at timestamp, shipped_at timestamp, delivered_at timestamp, num_of_item integer);
+    order_id bigint PRIMARY KEY, user_id bigint REFERENCES raw_data.users (id), status text, gender text,
+    created_at timestamp, returned_at timestamp, shipped_at timestamp, delivered_at timestamp,
+    num_of_item integer);
 CREATE TABLE raw_data.order_items (
     id bigint PRIMARY KEY, order_id bigint REFERENCES raw_data.orders (order_id),
     user_id bigint REFERENCES raw_data.users (id), product_id bigint REFERENCES raw_data.products (id),
