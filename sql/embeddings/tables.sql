@@ -1,6 +1,8 @@
 -- embeddings: the documents the app retrieves to answer questions (schema, metric and example documents,
 -- product descriptions), each with its all-MiniLM-L6-v2 vector. Written by the embeddings pipeline
--- (datasets/embeddings.py), which only embeds documents whose content_hash changed.
+-- (datasets/embeddings.py), which only embeds documents whose content_hash changed, and by the approval
+-- of a candidate example (rag/examples_review.py), both through embed/store.py and
+-- sql/embeddings/write_documents.sql.
 -- The partial HNSW indexes are built by that dataset from conf/base/catalog_embeddings.yml (m,
 -- ef_construction), after the first load; the trigram index by sql/embeddings/indexes.sql after the run.
 

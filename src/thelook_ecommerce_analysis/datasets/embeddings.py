@@ -6,7 +6,8 @@
 - `DocumentHashesDataset` reads the content hash of every stored document: the pipeline embeds only
   documents whose hash is new.
 - `EmbeddedDocumentsDataset` writes the documents in ONE transaction: the changed rows (with vectors)
-  through the project's upsert core (binary COPY + MERGE; pgvector columns are staged as real[]), then
+  through `embed.store.write_documents`, the one writer of embeddings.documents that the approval of an
+  example (rag/examples_review.py) uses too (binary COPY, then sql/embeddings/write_documents.sql), then
   deletes documents that no longer exist, then builds the partial HNSW indexes if they are missing or
   were built with other settings than the catalog's. Building them here rather than in an SQL script
   is what lets m and ef_construction live in configuration; on a first run they are built once, after
@@ -15,9 +16,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import ibis
@@ -28,9 +29,15 @@ import pyarrow.compute as pc
 from kedro.io import AbstractDataset, DatasetError
 from psycopg import sql
 
-from thelook_ecommerce_analysis.datasets.upsert import UpsertResult, upsert_batches
+from thelook_ecommerce_analysis.datasets.upsert import UpsertResult
 from thelook_ecommerce_analysis.db.admin import connect
-from thelook_ecommerce_analysis.embed.documents import INDEX_PARTITIONS, IndexPartition
+from thelook_ecommerce_analysis.embed.documents import (
+    DOCUMENTS_SCHEMA,
+    DOCUMENTS_TABLE,
+    INDEX_PARTITIONS,
+    IndexPartition,
+)
+from thelook_ecommerce_analysis.embed.store import write_documents
 from thelook_ecommerce_analysis.errors import ThelookError
 
 CATALOG_SCHEMA = pa.schema(
@@ -344,6 +351,12 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
         maintenance_work_mem: str = "512MB",
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        if (db_schema, table_name) != (DOCUMENTS_SCHEMA, DOCUMENTS_TABLE):
+            raise ThelookError(
+                f"dataset {db_schema}.{table_name}: the document store is "
+                f"{DOCUMENTS_SCHEMA}.{DOCUMENTS_TABLE} (embed/documents.py; retrieval reads it and "
+                "embed/store.py writes it); fix conf/base/catalog_embeddings.yml"
+            )
         self._url = _url(credentials, f"{db_schema}.{table_name}")
         self._db_schema = db_schema
         self._table_name = table_name
@@ -353,11 +366,6 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
         self.last_result: UpsertResult | None = None
         self.indexes_built: list[str] = []
 
-    def _changed_rows(self, data: pa.Table) -> pa.Table:
-        changed = data.filter(pc.is_valid(data["embedding"]))
-        stamp = pa.array([datetime.now(UTC)] * changed.num_rows, pa.timestamp("us", tz="UTC"))
-        return changed.append_column("updated_at", stamp)
-
     def save(self, data: pa.Table) -> None:
         missing = {"id", "embedding"} - set(data.column_names)
         if missing:
@@ -365,14 +373,14 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
                 f"dataset {self._db_schema}.{self._table_name}: the documents lack column(s) "
                 f"{', '.join(sorted(missing))}; the embed node must produce them"
             )
-        changed = self._changed_rows(data)
+        changed = data.filter(pc.is_valid(data["embedding"]))
         with connect(self._url, autocommit=True) as connection, connection.transaction():
             connection.execute(
                 "SELECT set_config('maintenance_work_mem', %s, true)", (self._maintenance_work_mem,)
             )
-            written = upsert_batches(
-                connection, changed.to_reader(), self._db_schema, self._table_name, ["id"]
-            )
+            started = time.perf_counter()
+            written = write_documents(connection, changed)
+            seconds = time.perf_counter() - started
             # Documents the pipeline no longer produces go; examples approved from the app's thumbs-ups
             # (`thelook examples approve`, metadata.verified) are not the pipeline's to delete.
             deleted = connection.execute(
@@ -390,9 +398,9 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
         self.last_result = UpsertResult(
             inserted=written.inserted,
             updated=written.updated,
-            unchanged=data.num_rows - changed.num_rows,
+            unchanged=data.num_rows - written.inserted - written.updated,
             deleted=deleted,
-            seconds=written.seconds,
+            seconds=seconds,
         )
 
     def load(self) -> ir.Table:

@@ -27,13 +27,14 @@ from typing import Any
 
 import numpy as np
 import psycopg
+import pyarrow as pa
 import sqlglot
-from pgvector.psycopg import register_vector
 from sqlglot import exp
 
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.embed.documents import DOCUMENTS_SCHEMA, DOCUMENTS_TABLE, DocumentKind
 from thelook_ecommerce_analysis.embed.model import MODEL_NAME, embed_query
+from thelook_ecommerce_analysis.embed.store import STORED_DOCUMENT_SCHEMA, write_documents
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.rag.catalog import load_catalog
 from thelook_ecommerce_analysis.rag.dialect import POSTGRES
@@ -141,37 +142,37 @@ def ensure_feedback_table(owner_url: str, sql_dir: Path) -> None:
         connection.execute(ddl_path.read_text(encoding="utf-8"))
 
 
-_UPSERT_EXAMPLE = f"""
-INSERT INTO {DOCUMENTS_SCHEMA}.{DOCUMENTS_TABLE} (id, kind, title, text, content_hash, metadata, embedding)
-VALUES (%(id)s, %(kind)s, %(title)s, %(text)s, %(hash)s, %(metadata)s, %(embedding)s)
-ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, text = EXCLUDED.text,
-    content_hash = EXCLUDED.content_hash, metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding,
-    updated_at = now()
-"""
+def example_document(question: str, query: str, feedback_id: int, vector: np.ndarray) -> pa.Table:
+    """The verified example document of an approved candidate, as embed.store writes it (one row)."""
+    metadata = example_metadata(question, query, feedback_id)
+    kind = DocumentKind.EXAMPLE.value
+    row = {
+        "id": verified_example_id(question),
+        "kind": kind,
+        "title": question,
+        "text": question,
+        "content_hash": content_hash(kind, question, question, metadata),
+        "metadata": json.dumps(metadata),
+        "embedding": np.asarray(vector, dtype=np.float32),
+    }
+    return pa.Table.from_pylist([row], schema=STORED_DOCUMENT_SCHEMA)
 
 
 def write_example_document(
-    connection: psycopg.Connection, question: str, query: str, feedback_id: int, vector: np.ndarray
+    connection: psycopg.Connection,
+    question: str,
+    query: str,
+    feedback_id: int,
+    vector: np.ndarray,
+    *,
+    sql_dir: Path | None = None,
 ) -> str:
-    """Upsert the verified example document of an approved candidate; returns its id. The caller holds
-    the transaction, so the document and the candidate's status change together."""
-    register_vector(connection)
-    metadata = example_metadata(question, query, feedback_id)
-    kind = DocumentKind.EXAMPLE.value
-    example_id = verified_example_id(question)
-    connection.execute(
-        _UPSERT_EXAMPLE,
-        {
-            "id": example_id,
-            "kind": kind,
-            "title": question,
-            "text": question,
-            "hash": content_hash(kind, question, question, metadata),
-            "metadata": psycopg.types.json.Jsonb(metadata),
-            "embedding": np.asarray(vector, dtype=np.float32),
-        },
-    )
-    return example_id
+    """Upsert the verified example document of an approved candidate through the one document writer
+    (embed/store.py); returns its id. The caller holds the transaction, so the document and the
+    candidate's status change together."""
+    document = example_document(question, query, feedback_id, vector)
+    write_documents(connection, document, sql_dir=sql_dir)
+    return document["id"][0].as_py()
 
 
 _CANDIDATES = """
@@ -249,6 +250,7 @@ class ExampleReview:
         self.owner_url = owner_url
         self.reader_url = reader_url
         self._embed = embed or embed_query
+        self._sql_dir = sql_dir
         ensure_feedback_table(owner_url, sql_dir)
 
     def candidates(self, statuses: tuple[ReviewStatus, ...] = (ReviewStatus.PENDING,)) -> list[Candidate]:
@@ -278,7 +280,7 @@ class ExampleReview:
                 raise ThelookError(NO_DOCUMENTS_TABLE)
             _find(connection, candidate_id, lock=True)
             example_id = write_example_document(
-                connection, candidate.question, candidate.sql, candidate_id, vector
+                connection, candidate.question, candidate.sql, candidate_id, vector, sql_dir=self._sql_dir
             )
             connection.execute(_SUPERSEDE, {"example_id": example_id, "id": candidate_id})
             connection.execute(_REVIEWED, (str(ReviewStatus.APPROVED), example_id, candidate_id))
