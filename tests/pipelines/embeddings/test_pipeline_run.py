@@ -120,16 +120,16 @@ def test_a_rerun_embeds_nothing_and_a_changed_comment_re_embeds_exactly_its_docu
     run_pipeline("embeddings")
     assert embedded_at(loaded.owner) == before, "an unchanged re-run must embed no document"
 
-    comments = project / "sql" / "raw_data" / "comments.sql"
-    original = comments.read_text(encoding="utf-8")
-    line = next(line for line in original.splitlines() if "raw_data.orders.status IS" in line)
-    comments.write_text(
-        original.replace(line, line.replace("IS '", "IS 'Lifecycle state. ")), encoding="utf-8"
-    )
+    contract = project / "conf" / "base" / "globals_raw_data.yml"
+    original = contract.read_text(encoding="utf-8")
+    orders_status = original.index("      status: {type: string, comment: '", original.index("\n  orders:\n"))
+    marker = "comment: '"
+    at = original.index(marker, orders_status) + len(marker)
+    contract.write_text(original[:at] + "Lifecycle state. " + original[at:], encoding="utf-8")
     try:
-        run_pipeline("embeddings")  # the index hook applies sql/raw_data/comments.sql before any pipeline
+        run_pipeline("embeddings")  # the index hook applies the contract's comments before any pipeline
     finally:
-        comments.write_text(original, encoding="utf-8")
+        contract.write_text(original, encoding="utf-8")
     after = embedded_at(loaded.owner)
     changed = {doc_id for doc_id in before if after.get(doc_id) != before[doc_id]}
     assert changed == {"column:raw_data.orders.status"}
