@@ -31,28 +31,29 @@ def test_watermarks_ignore_rows_later_than_the_clock_plus_margin(connection, own
     )
     make_table(connection, empty, [])
     make_table(connection, keyed_only, [latest_real])
-    tables = {
-        stamped: {"watermark": "created_at"},
-        empty: {"watermark": "created_at"},
-        keyed_only: {"watermark": None},
-        f"{table_name}_missing": {"watermark": "created_at"},
-    }
-    dataset = LoadStartDataset(
-        db_schema=SCHEMA, tables=tables, future_margin_days=1, credentials={"con": owner_url}
-    )
+
+    def load_start(table: str, watermark: str | None = "created_at") -> LoadStartDataset:
+        return LoadStartDataset(
+            db_schema=SCHEMA,
+            table_name=table,
+            watermark=watermark,
+            future_margin_days=1,
+            credentials={"con": owner_url},
+        )
+
     with caplog.at_level(logging.WARNING):
-        start = dataset.load()
+        start = (dataset := load_start(stamped)).load()
     assert abs(start.now - datetime.now(UTC)) < timedelta(minutes=5), "the database's clock"
     assert start.future_cutoff == start.now + timedelta(days=1)
-    assert start.watermarks == {
-        stamped: latest_real,
-        empty: None,
-        keyed_only: None,
-        f"{table_name}_missing": None,
-    }
-    assert start.has_rows == {stamped: True, empty: False, keyed_only: True, f"{table_name}_missing": False}
+    assert (start.table, start.watermark, start.has_rows) == (stamped, latest_real, True)
     assert f"raw_data.{stamped} holds 1 row(s) with created_at after" in caplog.text
     assert dataset.load() is start, "one clock and one state for the whole run"
+    empty_start = load_start(empty).load()
+    assert (empty_start.watermark, empty_start.has_rows) == (None, False)
+    keyed_start = load_start(keyed_only, watermark=None).load()
+    assert (keyed_start.watermark, keyed_start.has_rows) == (None, True)
+    missing_start = load_start(f"{table_name}_missing").load()
+    assert (missing_start.watermark, missing_start.has_rows) == (None, False)
 
 
 def test_a_row_within_the_margin_counts(connection, owner_url, table_name) -> None:
@@ -61,15 +62,17 @@ def test_a_row_within_the_margin_counts(connection, owner_url, table_name) -> No
     make_table(connection, table_name, [now - timedelta(days=3), soon])
     dataset = LoadStartDataset(
         db_schema=SCHEMA,
-        tables={table_name: {"watermark": "created_at"}},
+        table_name=table_name,
+        watermark="created_at",
         future_margin_days=1,
         credentials={"con": owner_url},
     )
-    assert dataset.load().watermarks[table_name] == soon
+    assert dataset.load().watermark == soon
     tight = LoadStartDataset(
         db_schema=SCHEMA,
-        tables={table_name: {"watermark": "created_at"}},
+        table_name=table_name,
+        watermark="created_at",
         future_margin_days=0.25,
         credentials={"con": owner_url},
     )
-    assert tight.load().watermarks[table_name] == now - timedelta(days=3)
+    assert tight.load().watermark == now - timedelta(days=3)

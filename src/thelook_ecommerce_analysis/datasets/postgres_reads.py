@@ -74,40 +74,43 @@ class TableKeysDataset(AbstractDataset[None, ir.Table]):
 
 @dataclass(frozen=True)
 class LoadStart:
-    """Where this run's load starts, read in one transaction before anything is written.
+    """Where this run's load of one table starts, read in one transaction before the run writes it.
 
     `now` is the database's clock, not the worker's: etl_runs and the app's questions use that clock
     too, and a worker container's clock may drift. A row stamped later than `future_cutoff` (now plus
-    the configured margin) is quarantined, and the watermarks ignore such rows, so that one bad
+    the configured margin) is quarantined, and the watermark ignores such rows, so that one bad
     timestamp can never push a watermark into the future and silently skip every later row.
     """
 
+    table: str
     now: datetime
     future_cutoff: datetime
-    watermarks: dict[str, datetime | None]
-    has_rows: dict[str, bool]
+    watermark: datetime | None
+    has_rows: bool
 
 
 class LoadStartDataset(AbstractDataset[None, LoadStart]):
-    """For each configured table: its watermark (the largest value of its watermark column already
-    loaded, up to now + `future_margin_days`; None when the table is empty, missing or has no
-    watermark) and whether it already holds rows; plus the database's clock.
+    """One table's load start: its watermark (the largest value of its `watermark` column already loaded,
+    up to now + `future_margin_days`; None when the table is empty, missing or has no watermark), whether
+    it already holds rows, and the database's clock.
 
-    Read once per run and kept: every table of the run sees the same clock, and the state as it was
-    before this run wrote anything.
+    Read once per run and kept: every node of the table sees the same clock, and the table as it was
+    before this run wrote it (the table's own save comes after all of them).
     """
 
     def __init__(
         self,
         *,
         db_schema: str,
-        tables: dict[str, dict[str, Any]],
+        table_name: str,
+        watermark: str | None,
         future_margin_days: float,
         credentials: dict[str, str],
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._db_schema = db_schema
-        self._tables = tables
+        self._table_name = table_name
+        self._watermark_column = watermark
         self._future_margin = timedelta(days=future_margin_days)
         self._url = credentials["con"]
         self.metadata = metadata
@@ -118,17 +121,12 @@ class LoadStartDataset(AbstractDataset[None, LoadStart]):
             with connect(self._url) as connection, connection.transaction():
                 now = connection.execute("SELECT now()").fetchone()[0]
                 cutoff = now + self._future_margin
-                watermarks, has_rows = {}, {}
-                for table, settings in self._tables.items():
-                    watermarks[table], has_rows[table] = self._table_state(
-                        connection, table, settings.get("watermark"), cutoff
-                    )
-            self._read = LoadStart(now, cutoff, watermarks, has_rows)
+                watermark, has_rows = self._table_state(connection, cutoff)
+            self._read = LoadStart(self._table_name, now, cutoff, watermark, has_rows)
         return self._read
 
-    def _table_state(
-        self, connection, table: str, column: str | None, cutoff: datetime
-    ) -> tuple[datetime | None, bool]:
+    def _table_state(self, connection, cutoff: datetime) -> tuple[datetime | None, bool]:
+        table, column = self._table_name, self._watermark_column
         if not _table_exists(connection, self._db_schema, table):
             return None, False
         relation = sql.Identifier(self._db_schema, table)
@@ -157,7 +155,7 @@ class LoadStartDataset(AbstractDataset[None, LoadStart]):
 
     def _describe(self) -> dict[str, Any]:
         return {
-            "schema": self._db_schema,
-            "tables": sorted(self._tables),
+            "table": f"{self._db_schema}.{self._table_name}",
+            "watermark": self._watermark_column,
             "future_margin_days": self._future_margin / timedelta(days=1),
         }

@@ -41,7 +41,7 @@ def load_start(
     watermark: datetime | None = None, *, has_rows: bool = False, margin: timedelta = timedelta(days=1)
 ) -> LoadStart:
     """The state a run starts from, with the clock at NOW (no database needed)."""
-    return LoadStart(NOW, NOW + margin, {"orders": watermark}, {"orders": has_rows})
+    return LoadStart("orders", NOW, NOW + margin, watermark, has_rows)
 
 
 def orders(**overrides) -> ibis.Table:
@@ -59,7 +59,7 @@ def orders(**overrides) -> ibis.Table:
 
 def test_a_valid_table_passes_unchanged() -> None:
     table = orders()
-    assert nodes.check_contract(table, ORDER_RULES, load_start(), False, "orders") is table
+    assert nodes.check_contract(table, ORDER_RULES, load_start(), False) is table
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_a_valid_table_passes_unchanged() -> None:
 )
 def test_hard_contract_violations_stop_the_table(overrides: dict, message: str) -> None:
     with pytest.raises(ThelookError) as raised:
-        nodes.check_contract(orders(**overrides), ORDER_RULES, load_start(), False, "orders")
+        nodes.check_contract(orders(**overrides), ORDER_RULES, load_start(), False)
     assert str(raised.value).startswith("orders: contract violated, nothing written: ")
     assert message in str(raised.value)
 
@@ -81,7 +81,7 @@ def test_hard_contract_violations_stop_the_table(overrides: dict, message: str) 
 def test_missing_column_is_named() -> None:
     table = orders().drop("status")
     with pytest.raises(ThelookError, match="missing column\\(s\\) status"):
-        nodes.check_contract(table, ORDER_RULES, load_start(), False, "orders")
+        nodes.check_contract(table, ORDER_RULES, load_start(), False)
 
 
 def test_cleaning_trims_normalises_countries_and_casing() -> None:
@@ -121,11 +121,11 @@ def test_conform_types_gives_the_canonical_arrow_types() -> None:
 def test_incremental_selection_uses_watermark_minus_lookback() -> None:
     table = orders()
     settings = {"watermark": "created_at", "lookback_days": 1}
-    everything = nodes.select_incremental(table, load_start(None), settings, "orders")
-    recent = nodes.select_incremental(table, load_start(T0 + timedelta(days=2)), settings, "orders")
+    everything = nodes.select_incremental(table, load_start(None), settings)
+    recent = nodes.select_incremental(table, load_start(T0 + timedelta(days=2)), settings)
     assert everything.count().execute() == 3
     assert sorted(recent.order_id.to_pyarrow().to_pylist()) == [3]
-    no_watermark = nodes.select_incremental(table, load_start(T0), {"watermark": None}, "orders")
+    no_watermark = nodes.select_incremental(table, load_start(T0), {"watermark": None})
     assert no_watermark.count().execute() == 3
 
 
@@ -190,16 +190,16 @@ def test_the_margin_is_the_load_starts_and_the_clock_decides() -> None:
 def test_an_empty_input_warns_while_the_table_is_empty(caplog) -> None:
     empty = orders().filter(ibis.literal(False))
     with caplog.at_level("WARNING"):
-        assert nodes.check_contract(empty, ORDER_RULES, load_start(), False, "orders") is empty
+        assert nodes.check_contract(empty, ORDER_RULES, load_start(), False) is empty
     assert "orders: the input has no rows (the table holds none yet either): nothing to load" in caplog.text
 
 
 def test_an_empty_input_for_a_loaded_table_stops_unless_allowed(caplog) -> None:
     empty = orders().filter(ibis.literal(False))
     with pytest.raises(ThelookError) as raised:
-        nodes.check_contract(empty, ORDER_RULES, load_start(T0, has_rows=True), False, "orders")
+        nodes.check_contract(empty, ORDER_RULES, load_start(T0, has_rows=True), False)
     assert str(raised.value).startswith("orders: the input has no rows but the table already holds rows")
     assert "--allow-empty-input" in str(raised.value)
     with caplog.at_level("WARNING"):
-        nodes.check_contract(empty, ORDER_RULES, load_start(T0, has_rows=True), True, "orders")
+        nodes.check_contract(empty, ORDER_RULES, load_start(T0, has_rows=True), True)
     assert "allowed by allow_empty_input" in caplog.text

@@ -13,8 +13,7 @@ import pyarrow as pa
 import pytest
 
 from thelook_ecommerce_analysis.glossary import load_glossary
-from thelook_ecommerce_analysis.pipelines.metrics import nodes
-from thelook_ecommerce_analysis.pipelines.metrics.pipeline import METRIC_TABLE_NODES
+from thelook_ecommerce_analysis.pipelines.metrics import create_pipeline, nodes
 
 from .comparison import assert_same_rows
 from .reference_sql import REFERENCE_SQL
@@ -31,10 +30,7 @@ def compute(table: str, raw_tables: dict[str, ir.Table]) -> pa.Table:
 
 @pytest.fixture(scope="module")
 def results(raw_tables: dict[str, ir.Table]) -> dict[str, pa.Table]:
-    return {
-        node_function.__name__: compute(node_function.__name__, raw_tables)
-        for node_function in METRIC_TABLE_NODES
-    }
+    return {node.func.__name__: compute(node.func.__name__, raw_tables) for node in create_pipeline().nodes}
 
 
 @pytest.mark.parametrize("table", list(GLOSSARY))

@@ -3,6 +3,7 @@ whose grain and comments the catalog takes from the glossary."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -26,6 +27,15 @@ def catalog_config() -> dict[str, Any]:
 
 def test_inputs_are_the_cleaned_raw_data_tables() -> None:
     assert create_pipeline().inputs() == {f"pg_{table}@ibis" for table in TABLES}
+
+
+def test_each_node_reads_the_raw_tables_its_function_names_and_writes_its_own_table() -> None:
+    """The wiring is written out in pipeline.py; it must agree with what each function computes from."""
+    for node in create_pipeline().nodes:
+        parameters = list(inspect.signature(node.func).parameters)
+        assert node._inputs == {name: f"pg_{name}@ibis" for name in parameters}, node.name
+        assert node.outputs == [f"metrics_{node.func.__name__}"], node.name
+        assert node.name == f"compute_{node.func.__name__}"
 
 
 def test_one_output_per_metrics_table() -> None:

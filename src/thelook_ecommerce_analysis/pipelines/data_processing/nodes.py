@@ -76,7 +76,6 @@ def check_contract(
     rules: dict[str, Any],
     load_start: LoadStart,
     allow_empty_input: bool,
-    table_name: str,
 ) -> ir.Table:
     """Stop this table before any write when its hard contract fails; log the row-rule counts.
 
@@ -85,6 +84,7 @@ def check_contract(
     `allow_empty_input` accepts it). One aggregation computes the key checks and every row rule's count
     together, so a large file is scanned once.
     """
+    table_name = load_start.table
     if problems := _schema_violations(table.schema(), column_types(rules)):
         raise ThelookError(f"{table_name}: contract violated, nothing written: {'; '.join(problems)}")
     key = rules["key_columns"]
@@ -110,7 +110,7 @@ def check_contract(
     if problems:
         raise ThelookError(f"{table_name}: contract violated, nothing written: {'; '.join(problems)}")
     if rows == 0:
-        _check_empty_input(table_name, load_start.has_rows[table_name], allow_empty_input)
+        _check_empty_input(table_name, load_start.has_rows, allow_empty_input)
     broken = {
         name: result[f"rule_{index}"] for index, name in enumerate(predicates) if result[f"rule_{index}"]
     }
@@ -207,9 +207,7 @@ def clean_table(table: ir.Table, rules: dict[str, Any], country_spellings: dict[
 # -- incremental selection -------------------------------------------------------------------------
 
 
-def select_incremental(
-    table: ir.Table, load_start: LoadStart, rules: dict[str, Any], table_name: str
-) -> ir.Table:
+def select_incremental(table: ir.Table, load_start: LoadStart, rules: dict[str, Any]) -> ir.Table:
     """Rows that may be new or changed since the last load.
 
     Empty target (no watermark): everything. Otherwise rows created after the watermark, minus the
@@ -218,7 +216,7 @@ def select_incremental(
     never counts a row later than the load's future cutoff (see LoadStart), so it cannot be stalled.
     """
     column = rules.get("watermark")
-    watermark = load_start.watermarks.get(table_name)
+    watermark = load_start.watermark
     if column is None or watermark is None:
         return table
     since = watermark - timedelta(days=rules.get("lookback_days", 0))
