@@ -229,7 +229,7 @@ def upsert_dataset(url: str, table: str, **options):
     from thelook_ecommerce_analysis.datasets import IbisUpsertDataset
 
     return IbisUpsertDataset(
-        table_name=table, db_schema=SCHEMA, key_columns=["id"], credentials={"con": url}, **options
+        table_name=table, db_schema=SCHEMA, key_columns=["id"], credentials={"con": url}, save_args=options
     )
 
 

@@ -20,6 +20,7 @@ from kedro.pipeline import Node
 from psycopg import sql
 
 from thelook_ecommerce_analysis.contract import Contract, parse_contract
+from thelook_ecommerce_analysis.datasets.reports import ReportsWrites
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.db.raw_tables import add_raw_keys, create_raw_tables
 from thelook_ecommerce_analysis.errors import ThelookError
@@ -35,6 +36,8 @@ RUN_LOCK_APPLICATION_NAME = "thelook run lock"
 # The run log keeps the warnings the project's code logs during a run (at most this many, each cut to
 # this length), so that a run that succeeded but fell back somewhere says so in raw_data.etl_runs.
 MAX_RECORDED_WARNINGS = 50
+# The catalog entry through which this run's id reaches the nodes that stamp it (the quarantine).
+RUN_ID_DATASET = "etl_run_id"
 MAX_WARNING_CHARS = 1000
 
 
@@ -166,7 +169,8 @@ class _WarningRecorder(logging.Handler):
 
 class RunLogHook:
     """Records each run in raw_data.etl_runs (start, end, rows written and quarantined, the error, the
-    warnings logged) so the app can show the last ETL run, and stamps the run id on the quarantine datasets.
+    warnings logged) so the app can show the last ETL run, and puts the run id in the catalog
+    (`etl_run_id`), where the quarantine nodes read it.
 
     A run killed, or whose database stopped, leaves its row `running`; the next run, which holds the job's
     lock and so knows that no other run is alive, marks such rows `interrupted`.
@@ -197,9 +201,7 @@ class RunLogHook:
         self._package_logger.removeHandler(self._warnings)
         self._warnings = _WarningRecorder()
         self._package_logger.addHandler(self._warnings)
-        for name in pipeline.datasets():
-            if name.startswith("quarantine_"):
-                catalog[name].run_id = self._run_id
+        catalog[RUN_ID_DATASET] = self._run_id
         if self._lock.held:
             self._mark_interrupted_runs()
         self._execute(
@@ -224,10 +226,11 @@ class RunLogHook:
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
         dataset = self._catalog[dataset_name] if self._catalog is not None else None
-        if result := getattr(dataset, "last_result", None):
-            self._counts["rows_inserted"] += result.inserted
-            self._counts["rows_updated"] += result.updated
-        self._counts["rows_quarantined"] += getattr(dataset, "last_count", 0)
+        if isinstance(dataset, ReportsWrites):
+            written = dataset.last_write()
+            self._counts["rows_inserted"] += written.inserted
+            self._counts["rows_updated"] += written.updated
+            self._counts["rows_quarantined"] += written.quarantined
 
     def _finish(self, status: str, error: str | None) -> None:
         self._package_logger.removeHandler(self._warnings)

@@ -39,7 +39,11 @@ def order_items_parquet(directory: Path, rows: int = ROWS) -> Path:
 
 def dataset(owner_url: str, table_name: str, **options) -> IbisUpsertDataset:
     return IbisUpsertDataset(
-        table_name=table_name, db_schema=SCHEMA, key_columns=["id"], credentials={"con": owner_url}, **options
+        table_name=table_name,
+        db_schema=SCHEMA,
+        key_columns=["id"],
+        credentials={"con": owner_url},
+        save_args=options,
     )
 
 
@@ -95,15 +99,24 @@ def test_errors_reach_kedro_as_one_clear_line(owner_url, table_name) -> None:
 
 
 def test_bad_credentials_are_refused_at_construction() -> None:
-    with pytest.raises(ThelookError, match="credentials need `con`"):
+    with pytest.raises(DatasetError, match="credentials need `con`"):
         IbisUpsertDataset(table_name="t", db_schema=SCHEMA, key_columns=["id"], credentials={})
+
+
+def test_unknown_save_args_are_refused_naming_the_known_ones(owner_url) -> None:
+    with pytest.raises(
+        DatasetError, match="unknown save_args delete_mising; known: columns, exclude_from_update"
+    ):
+        dataset(owner_url, "t", delete_mising=True)
+    with pytest.raises(DatasetError, match="batch_size must be >= 1, not 0"):
+        dataset(owner_url, "t", batch_size=0)
 
 
 def test_describe_shows_the_settings_but_never_the_url(owner_url, table_name) -> None:
     target = dataset(owner_url, table_name, delete_missing=True)
     description = repr(target)
     assert f"{SCHEMA}.{table_name}" in description
-    assert "delete_missing=True" in description
+    assert "'delete_missing': True" in description
     assert owner_url not in description
     assert "thelook_owner:" not in description
 

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from kedro.io import AbstractDataset, DatasetError
 from psycopg import sql
 
+from thelook_ecommerce_analysis.datasets.reports import WriteCounts
 from thelook_ecommerce_analysis.datasets.upsert import UpsertResult
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.embed.documents import (
@@ -401,6 +402,12 @@ class EmbeddedDocumentsDataset(AbstractDataset[pa.Table, ir.Table]):
             unchanged=data.num_rows - written.inserted - written.updated,
             deleted=deleted,
             seconds=seconds,
+        )
+
+    def last_write(self) -> WriteCounts:
+        result = self.last_result
+        return (
+            WriteCounts() if result is None else WriteCounts(inserted=result.inserted, updated=result.updated)
         )
 
     def load(self) -> ir.Table:

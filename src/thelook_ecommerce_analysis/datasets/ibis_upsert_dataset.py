@@ -10,17 +10,18 @@ the table back as an ibis Table on the PostgreSQL backend, so downstream nodes s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from copy import deepcopy
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends.postgres import Backend as PostgresBackend
-from kedro.io import AbstractDataset
+from kedro.io import AbstractDataset, DatasetError
 
-from thelook_ecommerce_analysis.datasets.upsert import MergeStatement, UpsertResult, upsert_batches
+from thelook_ecommerce_analysis.datasets.reports import WriteCounts
+from thelook_ecommerce_analysis.datasets.upsert import UpsertResult, upsert_batches
 from thelook_ecommerce_analysis.db.admin import connect
-from thelook_ecommerce_analysis.errors import ThelookError
 
 SaveInput = ir.Table | pa.Table | pa.RecordBatchReader
 
@@ -31,19 +32,67 @@ def _selected_batches(reader: pa.RecordBatchReader, columns: list[str]) -> Itera
 
 
 class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
-    """`db_schema.table_name` in PostgreSQL, written by insert/update of changed rows only.
+    """`db_schema.table_name` in PostgreSQL, written by insert/update of changed rows only; loaded as an
+    ibis Table on the PostgreSQL backend.
 
-    Example catalog entry::
+    Examples:
+        Using the YAML API (conf/base/catalog.yml)::
 
-        order_items_table:
-          type: thelook_ecommerce_analysis.datasets.IbisUpsertDataset
-          db_schema: raw_data
-          table_name: order_items
-          key_columns: [id]
-          credentials: thelook_owner      # a mapping with `con`: a postgresql:// URL
+            pg_order_items@ibis:
+              type: thelook_ecommerce_analysis.datasets.IbisUpsertDataset
+              credentials: thelook_owner    # a mapping with `con`: a postgresql:// URL
+              db_schema: raw_data
+              table_name: order_items
+              key_columns: [id]
+              save_args:
+                exclude_from_update: [created_at]
 
-    After each save, `last_result` holds the counts (inserted, updated, unchanged, deleted).
+            metrics_sales_daily:
+              type: thelook_ecommerce_analysis.datasets.IbisUpsertDataset
+              credentials: thelook_owner
+              db_schema: metrics
+              table_name: sales_daily
+              key_columns: [order_date]
+              save_args:
+                delete_missing: true        # rows absent from the input are deleted
+                table_comment: Daily sales.
+                column_comments: {gmv: Gross merchandise value.}
+
+        Using the Python API::
+
+            >>> import ibis
+            >>> from thelook_ecommerce_analysis.datasets import IbisUpsertDataset
+            >>>
+            >>> dataset = IbisUpsertDataset(
+            ...     table_name="scores",
+            ...     db_schema="public",
+            ...     key_columns=["id"],
+            ...     credentials={"con": "postgresql://owner:secret@127.0.0.1:5433/thelook"},
+            ...     save_args={"delete_missing": True},
+            ... )
+            >>> dataset.save(ibis.memtable({"id": [1, 2], "score": [0.5, 0.7]}))
+            >>> dataset.last_write()
+            WriteCounts(inserted=2, updated=0, quarantined=0)
+            >>> dataset.load().count().execute()
+            2
+
+    `save_args` (defaults in DEFAULT_SAVE_ARGS): `columns` to write (default: all), `exclude_from_update`
+    (written on insert, never overwritten), `delete_missing`, `batch_size` (rows per streamed batch),
+    `merge_statement` ("merge" or "insert_on_conflict"), `work_mem` for the merge, `table_comment` and
+    `column_comments` (COMMENTs set on every save). After each save, `last_result` holds the counts
+    (inserted, updated, unchanged, deleted).
     """
+
+    DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {
+        "columns": None,
+        "exclude_from_update": [],
+        "delete_missing": False,
+        "batch_size": 100_000,
+        "merge_statement": "merge",
+        "work_mem": "256MB",
+        "table_comment": None,
+        "column_comments": {},
+    }
 
     def __init__(
         self,
@@ -52,36 +101,29 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
         db_schema: str,
         key_columns: list[str],
         credentials: dict[str, str],
-        columns: list[str] | None = None,
-        exclude_from_update: list[str] | None = None,
-        delete_missing: bool = False,
-        batch_size: int = 100_000,
-        table_comment: str | None = None,
-        column_comments: dict[str, str] | None = None,
-        merge_statement: MergeStatement = "merge",
-        work_mem: str = "256MB",
+        save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        where = f"dataset {db_schema}.{table_name}"
         url = (credentials or {}).get("con")
         if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
-            raise ThelookError(
-                f"dataset {db_schema}.{table_name}: credentials need `con`, a postgresql:// URL; "
+            raise DatasetError(
+                f"{where}: credentials need `con`, a postgresql:// URL; "
                 "run `thelook db start` or set DATABASE_URL"
             )
-        if batch_size < 1:
-            raise ThelookError(f"dataset {db_schema}.{table_name}: batch_size must be >= 1, not {batch_size}")
+        unknown = sorted(set(save_args or {}) - set(self.DEFAULT_SAVE_ARGS))
+        if unknown:
+            raise DatasetError(
+                f"{where}: unknown save_args {', '.join(unknown)}; known: {', '.join(self.DEFAULT_SAVE_ARGS)}"
+            )
+        self._save_args = {**deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
+        if self._save_args["batch_size"] < 1:
+            raise DatasetError(f"{where}: batch_size must be >= 1, not {self._save_args['batch_size']}")
         self._url = url
         self._table_name = table_name
         self._db_schema = db_schema
         self._key_columns = list(key_columns)
-        self._columns = list(columns) if columns else None
-        self._exclude_from_update = list(exclude_from_update or [])
-        self._delete_missing = delete_missing
-        self._batch_size = batch_size
-        self._table_comment = table_comment
-        self._column_comments = dict(column_comments or {})
-        self._merge_statement = merge_statement
-        self._work_mem = work_mem
+        self._columns = list(self._save_args["columns"]) if self._save_args["columns"] else None
         self.metadata = metadata
         self._backend: PostgresBackend | None = None
         self.last_result: UpsertResult | None = None
@@ -98,11 +140,11 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
         if isinstance(data, ir.Table):
             self._check_columns(data.columns)
             expression = data.select(self._columns) if self._columns else data
-            return expression.to_pyarrow_batches(chunk_size=self._batch_size)
+            return expression.to_pyarrow_batches(chunk_size=self._save_args["batch_size"])
         if isinstance(data, pa.Table):
             self._check_columns(data.column_names)
             table = data.select(self._columns) if self._columns else data
-            return table.to_reader(max_chunksize=self._batch_size)
+            return table.to_reader(max_chunksize=self._save_args["batch_size"])
         if isinstance(data, pa.RecordBatchReader):
             self._check_columns(data.schema.names)
             if not self._columns:
@@ -111,7 +153,7 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
                 pa.schema([data.schema.field(name) for name in self._columns]),
                 _selected_batches(data, self._columns),
             )
-        raise ThelookError(
+        raise DatasetError(
             f"dataset {self._db_schema}.{self._table_name} saves an ibis Table, a pyarrow Table or a "
             f"RecordBatchReader, not {type(data).__name__}"
         )
@@ -119,10 +161,16 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
     def _check_columns(self, available: list[str]) -> None:
         missing = [name for name in self._columns or [] if name not in available]
         if missing:
-            raise ThelookError(
+            raise DatasetError(
                 f"dataset {self._db_schema}.{self._table_name}: columns {', '.join(missing)} are not in "
                 f"the data to save (it has {', '.join(available)}); fix `columns` in the catalog"
             )
+
+    def last_write(self) -> WriteCounts:
+        result = self.last_result
+        return (
+            WriteCounts() if result is None else WriteCounts(inserted=result.inserted, updated=result.updated)
+        )
 
     def load(self) -> ir.Table:
         return self._ibis_backend().table(self._table_name, database=self._db_schema)
@@ -136,12 +184,12 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
                 self._db_schema,
                 self._table_name,
                 self._key_columns,
-                exclude_from_update=self._exclude_from_update,
-                delete_missing=self._delete_missing,
-                merge_statement=self._merge_statement,
-                work_mem=self._work_mem,
-                table_comment=self._table_comment,
-                column_comments=self._column_comments,
+                exclude_from_update=self._save_args["exclude_from_update"],
+                delete_missing=self._save_args["delete_missing"],
+                merge_statement=self._save_args["merge_statement"],
+                work_mem=self._save_args["work_mem"],
+                table_comment=self._save_args["table_comment"],
+                column_comments=self._save_args["column_comments"],
             )
 
     def _exists(self) -> bool:
@@ -158,12 +206,9 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
             self._backend = None
 
     def _describe(self) -> dict[str, Any]:
+        shown = ("columns", "exclude_from_update", "delete_missing", "merge_statement", "batch_size")
         return {
             "table": f"{self._db_schema}.{self._table_name}",
             "key_columns": self._key_columns,
-            "columns": self._columns,
-            "exclude_from_update": self._exclude_from_update,
-            "delete_missing": self._delete_missing,
-            "merge_statement": self._merge_statement,
-            "batch_size": self._batch_size,
+            "save_args": {name: self._save_args[name] for name in shown},
         }

@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 from kedro.io import AbstractDataset, DatasetError
 from psycopg import sql
 
+from thelook_ecommerce_analysis.datasets.reports import WriteCounts
 from thelook_ecommerce_analysis.db.admin import connect
 
 logger = logging.getLogger(__name__)
@@ -36,16 +37,15 @@ class QuarantineDataset(AbstractDataset[ir.Table, None]):
         self._db_schema = db_schema
         self._url = credentials["con"]
         self.metadata = metadata
-        self.run_id = "manual"
-        self.last_count = 0
+        self._last_count = 0
 
     def save(self, data: ir.Table) -> None:
         rows = data.to_pyarrow().to_pylist()
         target = sql.Identifier(self._db_schema, QUARANTINE_TABLE)
         with connect(self._url) as connection, connection.transaction():
             connection.execute(
-                sql.SQL("DELETE FROM {} WHERE run_id = %s AND source_table = %s").format(target),
-                (self.run_id, self._source_table),
+                sql.SQL("DELETE FROM {} WHERE run_id = ANY(%s) AND source_table = %s").format(target),
+                (sorted({row["run_id"] for row in rows}), self._source_table),
             )
             with connection.cursor() as cursor:
                 cursor.executemany(
@@ -54,13 +54,16 @@ class QuarantineDataset(AbstractDataset[ir.Table, None]):
                         "VALUES (%s, %s, %s, %s, %s::jsonb)"
                     ).format(target),
                     [
-                        (self.run_id, self._source_table, row["record_key"], row["reason"], row["record"])
+                        (row["run_id"], self._source_table, row["record_key"], row["reason"], row["record"])
                         for row in rows
                     ],
                 )
-        self.last_count = len(rows)
+        self._last_count = len(rows)
         if rows:
             logger.warning("%s: %d row(s) quarantined in %s", self._source_table, len(rows), QUARANTINE_TABLE)
+
+    def last_write(self) -> WriteCounts:
+        return WriteCounts(quarantined=self._last_count)
 
     def load(self) -> None:
         raise DatasetError(f"quarantined rows are read with SQL from {self._db_schema}.{QUARANTINE_TABLE}")

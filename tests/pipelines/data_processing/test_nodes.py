@@ -33,6 +33,7 @@ ORDER_RULES_WITH_USERS = {
     **ORDER_RULES,
     "columns": {**ORDER_RULES["columns"], "user_id": {"type": "integer", "references": "users.id"}},
 }
+RUN_ID = "2024-01-11T00.00.00.000Z"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = T0 + timedelta(days=10)
 
@@ -137,12 +138,14 @@ def test_rejections_name_the_first_broken_rule_and_orphans() -> None:
     users = ibis.memtable({"id": [10, 11, 12]})
     marked = nodes.mark_rejections(table, ORDER_RULES_WITH_USERS, load_start(), users)
     accepted = nodes.accepted_rows(marked).to_pyarrow()
-    rejected = nodes.rejected_rows(marked, ORDER_RULES).order_by("record_key").to_pyarrow().to_pylist()
+    rejected = (
+        nodes.rejected_rows(marked, ORDER_RULES, RUN_ID).order_by("record_key").to_pyarrow().to_pylist()
+    )
     assert tuple(accepted.column_names) == tuple(table.columns)
     assert accepted["order_id"].to_pylist() == [1]
-    assert [(row["record_key"], row["reason"]) for row in rejected] == [
-        ("2", "user_id is NULL"),
-        ("3", "status not in accepted values"),
+    assert [(row["run_id"], row["record_key"], row["reason"]) for row in rejected] == [
+        (RUN_ID, "2", "user_id is NULL"),
+        (RUN_ID, "3", "status not in accepted values"),
     ]
     assert '"status":"Lost"' in rejected[1]["record"].replace(" ", "")
 
@@ -151,7 +154,7 @@ def test_orphan_foreign_keys_are_rejected_but_null_foreign_keys_pass() -> None:
     table = orders(user_id=pa.array([10, None, 99], pa.int64()))
     rules = {**ORDER_RULES_WITH_USERS, "not_null": []}
     marked = nodes.mark_rejections(table, rules, load_start(), ibis.memtable({"id": [10]}))
-    rejected = nodes.rejected_rows(marked, ORDER_RULES).to_pyarrow().to_pylist()
+    rejected = nodes.rejected_rows(marked, ORDER_RULES, RUN_ID).to_pyarrow().to_pylist()
     assert {row["record_key"]: row["reason"] for row in rejected} == {"3": "user_id not found in users.id"}
 
 
@@ -171,7 +174,9 @@ def test_timestamps_later_than_the_clock_plus_margin_are_rejected_first() -> Non
     )
     marked = nodes.mark_rejections(table, SHIPPED_RULES, load_start())
     assert nodes.accepted_rows(marked).order_id.to_pyarrow().to_pylist() == [1]
-    rejected = nodes.rejected_rows(marked, ORDER_RULES).order_by("record_key").to_pyarrow().to_pylist()
+    rejected = (
+        nodes.rejected_rows(marked, ORDER_RULES, RUN_ID).order_by("record_key").to_pyarrow().to_pylist()
+    )
     assert [(row["record_key"], row["reason"]) for row in rejected] == [
         ("2", "created_at is in the future"),  # it also breaks 'shipped_at before created_at'
         ("3", "shipped_at is in the future"),

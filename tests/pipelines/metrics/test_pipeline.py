@@ -50,8 +50,10 @@ def test_catalog_entry_takes_grain_and_comments_from_the_glossary(
     assert entry["type"] == "thelook_ecommerce_analysis.datasets.IbisUpsertDataset"
     assert (entry["db_schema"], entry["table_name"]) == ("metrics", table.name)
     assert entry["credentials"] == "thelook_owner"
-    assert entry["delete_missing"] is True
+    assert entry["save_args"]["delete_missing"] is True
     assert entry["key_columns"] == list(table.key_columns)
-    assert entry["table_comment"] == table.description
-    assert entry["column_comments"] == {metric.column: metric.comment for metric in table.columns}
+    assert entry["save_args"]["table_comment"] == table.description
+    assert entry["save_args"]["column_comments"] == {
+        metric.column: metric.comment for metric in table.columns
+    }
     assert entry["metadata"]["kedro-viz"]["layer"] == "reporting"

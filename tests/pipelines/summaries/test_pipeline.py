@@ -59,9 +59,11 @@ def test_catalog_entry_takes_grain_and_comments_from_the_glossary(config: OmegaC
     assert entry["type"] == "thelook_ecommerce_analysis.datasets.IbisUpsertDataset"
     assert (entry["db_schema"], entry["table_name"]) == ("metrics", "daily_summaries")
     assert entry["key_columns"] == list(table.key_columns) == ["period_kind", "period_start"]
-    assert entry["table_comment"] == table.description
-    assert entry["column_comments"] == {metric.column: metric.comment for metric in table.columns}
-    assert entry["delete_missing"] is False, "older summaries stay"
+    assert entry["save_args"]["table_comment"] == table.description
+    assert entry["save_args"]["column_comments"] == {
+        metric.column: metric.comment for metric in table.columns
+    }
+    assert entry["save_args"]["delete_missing"] is False, "older summaries stay"
     free_text = config["catalog"]["embeddings_database_catalog"]["free_text_columns"]
     assert "metrics.daily_summaries.text" in free_text, "summary texts are never listed as values"
 

@@ -269,11 +269,12 @@ def accepted_rows(marked: ir.Table) -> ir.Table:
     return marked.filter(marked[REJECTION_REASON].isnull()).drop(REJECTION_REASON)
 
 
-def rejected_rows(marked: ir.Table, rules: dict[str, Any]) -> ir.Table:
-    """The rows that break a rule, as (key, reason, the whole row as JSON) for the quarantine table."""
+def rejected_rows(marked: ir.Table, rules: dict[str, Any], run_id: str) -> ir.Table:
+    """The rows that break a rule, as (run, key, reason, the whole row as JSON) for the quarantine table."""
     rejected = marked.filter(marked[REJECTION_REASON].notnull())
     payload = ibis.struct({name: rejected[name] for name in marked.columns if name != REJECTION_REASON})
     return rejected.select(
+        run_id=ibis.literal(run_id, type=dt.string),
         record_key=_key_expression(rejected, rules["key_columns"]).cast(dt.string),
         reason=rejected[REJECTION_REASON],
         record=payload.cast(dt.json).cast(dt.string),

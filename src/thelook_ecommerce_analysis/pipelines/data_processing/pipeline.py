@@ -5,7 +5,8 @@ raw_<table> (Parquet through DuckDB)
      (all but clean read load_start_<table>: the database's clock, the table's watermark, whether it
       already holds rows; a row stamped later than the clock plus a margin is quarantined)
   -> accepted rows: pg_<table>@ibis (IbisUpsertDataset into raw_data.<table>)
-  -> rejected rows: quarantine_<table> (raw_data.etl_quarantine, with the reason and the run id)
+  -> rejected rows: quarantine_<table> (raw_data.etl_quarantine, with the reason and the run id, which
+     the run-log hook puts in the catalog as `etl_run_id`)
 
 The tables, their rules and their foreign keys come from the contract (conf/base/globals_raw_data.yml).
 A child table waits for its parents: its foreign keys are checked against `pg_<parent>@keys`, the
@@ -62,7 +63,10 @@ def table_pipeline(parents: Sequence[str]) -> Pipeline:
             ),
             node(nodes.accepted_rows, inputs="marked", outputs="accepted", name="load"),
             node(
-                nodes.rejected_rows, inputs=["marked", "params:rules"], outputs="rejected", name="quarantine"
+                nodes.rejected_rows,
+                inputs=["marked", "params:rules", "etl_run_id"],
+                outputs="rejected",
+                name="quarantine",
             ),
         ]
     )
@@ -77,6 +81,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             inputs={
                 "raw": f"raw_{table.name}",
                 "load_start": f"load_start_{table.name}",
+                "etl_run_id": "etl_run_id",
                 **{keys: keys for keys in parent_keys(table)},
             },
             outputs={"accepted": f"pg_{table.name}@ibis", "rejected": f"quarantine_{table.name}"},
