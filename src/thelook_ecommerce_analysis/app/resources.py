@@ -43,10 +43,7 @@ def llm_provider(settings: LLMSettings) -> ChosenProvider:
 
 
 def _build_engine(url: str, settings: LLMSettings) -> QuestionEngine:
-    """The engine, with the embedding model loaded now rather than on the first question."""
-    from thelook_ecommerce_analysis.embed.model import load_model
-
-    load_model()
+    """The engine, embedding model and LLM provider included (it warms the model itself)."""
     return QuestionEngine(url, llm_provider(settings), EngineSettings.from_environment())
 
 

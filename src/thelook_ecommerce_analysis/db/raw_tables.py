@@ -3,10 +3,11 @@
 Two moments, both idempotent (CreateIndexesHook runs them at every run):
 - before the load, `create_raw_tables`: each table (keyless, so that a first load COPYs into a bare heap),
   any column the contract gained since (ADD COLUMN IF NOT EXISTS), and every COMMENT;
-- after the load, `add_raw_keys`: the primary keys, then the foreign keys. The load's foreign-key guard
-  quarantines orphans before they are written, so the keys hold; declaring them lets PostgreSQL enforce
-  them from then on and lets pgAdmin, Kedro-Viz readers and the question loop see the real joins. Adding
-  one checks every row in one statement (a broken key adds nothing) and blocks writers, not readers.
+- after the load, `add_raw_keys`: the primary keys, then the foreign keys, each with an index on its
+  column. The load's foreign-key guard quarantines orphans before they are written, so the keys hold;
+  declaring them lets PostgreSQL enforce them from then on and lets pgAdmin, Kedro-Viz readers and the
+  question loop see the real joins. Adding one checks every row in one statement (a broken key adds
+  nothing) and blocks writers, not readers.
 """
 
 from __future__ import annotations
@@ -69,9 +70,15 @@ def foreign_key_name(key: ForeignKey) -> str:
     return f"{key.table}_{key.column}_fkey"
 
 
+def foreign_key_index_name(key: ForeignKey) -> str:
+    return f"{key.table}_{key.column}_idx"
+
+
 def add_raw_keys(connection: psycopg.Connection, contract: Contract, schema: str) -> None:
-    """The primary key of each table, then each foreign key, where missing. A key that the data breaks
-    fails here with PostgreSQL's own message naming the constraint and the offending value."""
+    """The primary key of each table, then each foreign key and an index on its column, where missing. A
+    key that the data breaks fails here with PostgreSQL's own message naming the constraint and the
+    offending value. The index serves the joins the key declares (PostgreSQL indexes only the parent's
+    side) and the key's own checks."""
     existing = _constraint_names(connection, schema)
     for table in contract.tables.values():
         if primary_key_name(table.name) not in existing:
@@ -83,6 +90,13 @@ def add_raw_keys(connection: psycopg.Connection, contract: Contract, schema: str
                 )
             )
     for key in contract.foreign_keys:
+        connection.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(foreign_key_index_name(key)),
+                _relation(schema, key.table),
+                sql.Identifier(key.column),
+            )
+        )
         name = foreign_key_name(key)
         if name in existing:
             continue

@@ -44,6 +44,10 @@ MAX_TOKENS = 256
 """The model's max_seq_length (sentence_bert_config.json): longer texts are truncated, as before."""
 
 ENCODE_BATCH_SIZE = 64
+MAX_BATCH_CHARS = 64 * 160
+"""A batch holds at most ENCODE_BATCH_SIZE texts and, padded to its longest, about this many characters:
+64 product texts (~130 characters) fit, the long knowledge documents go a dozen at a time. onnxruntime
+keeps the memory of its largest batch, and a batch of 64 texts of 256 tokens took the job's RSS past 2 GB."""
 PROGRESS_CHUNK = 1024
 """Texts per progress-bar step; within one, texts are sorted by length so that a batch pads little."""
 
@@ -56,11 +60,10 @@ class EmbeddingModel:
     session: onnxruntime.InferenceSession
 
     def encode(self, texts: Sequence[str], batch_size: int = ENCODE_BATCH_SIZE) -> np.ndarray:
-        """Unit-length float32 vectors in the order of `texts`, computed shortest texts first."""
-        order = np.argsort([len(text) for text in texts], kind="stable")
+        """Unit-length float32 vectors in the order of `texts`, computed shortest texts first (a batch then
+        pads little), in batches bounded by count and by characters."""
         vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            chosen = order[start : start + batch_size]
+        for chosen in _batches(texts, batch_size):
             vectors[chosen] = self._encode_batch([texts[index] for index in chosen])
         return vectors
 
@@ -79,6 +82,19 @@ class EmbeddingModel:
         mask = attention_mask[:, :, None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def _batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
+    """Indices of `texts` sorted by length, cut into batches of at most `batch_size` texts whose count
+    times the longest text's length stays within MAX_BATCH_CHARS (one text at least)."""
+    order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+    batches: list[list[int]] = [[]]
+    for index in order:
+        batch = batches[-1]
+        if batch and (len(batch) == batch_size or (len(batch) + 1) * len(texts[index]) > MAX_BATCH_CHARS):
+            batches.append(batch := [])
+        batch.append(index)
+    return batches if batches[0] else []
 
 
 def _verified_model_file() -> Path:

@@ -269,6 +269,9 @@ class QuestionEngine:
         self.provider = provider
         self.settings = settings or EngineSettings()
         self._embed = embed or embed_query
+        # The first question must not pay the embedding model's start (loading it and onnxruntime's first
+        # run, ~0.3 s): the engine's build pays it.
+        self._embed("What were the sales last month?")
         with connect(reader_url) as connection:
             self.catalog: Catalog = load_catalog(connection)
             self.knowledge: Knowledge = load_knowledge(connection, self.catalog)

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from thelook_ecommerce_analysis.contract import column_types
+from thelook_ecommerce_analysis.datasets.postgres_reads import LoadStart  # at run time: Kedro reads the hints
 from thelook_ecommerce_analysis.errors import ThelookError
-
-if TYPE_CHECKING:
-    from thelook_ecommerce_analysis.datasets.postgres_reads import LoadStart
 
 logger = logging.getLogger(__name__)
 
