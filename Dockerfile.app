@@ -4,12 +4,6 @@
 # run time, not run as root.
 FROM python:3.11-slim
 
-# Where torch comes from. Empty (the default): torch==2.13.0 from the default package index, i.e. the CUDA
-# build, which also runs on CPU but pulls about 3 GB of NVIDIA libraries into the image. Set it to the
-# PyTorch CPU wheel index (docs/deployment.md) for the ~200 MB CPU-only build; its wheels' dependencies are
-# all in requirements-runtime.lock, so it installs with --no-deps.
-ARG TORCH_INDEX_URL=""
-ARG TORCH_VERSION=2.13.0
 ARG APP_UID=10001
 
 # DL3064 is a false positive here: the name TOKENIZERS_PARALLELISM contains "TOKEN"; no value is a secret.
@@ -21,8 +15,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_COMPILE_BYTECODE=1 \
     KEDRO_DISABLE_TELEMETRY=true \
     DO_NOT_TRACK=1 \
-    HF_HUB_OFFLINE=1 \
-    TRANSFORMERS_OFFLINE=1 \
     TOKENIZERS_PARALLELISM=false \
     THELOOK_HOME=/app
 
@@ -31,17 +23,11 @@ WORKDIR /app
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install uv==0.13.8
 
-# Every package but torch, exactly as pinned, hashes checked (the lock holds no index URL).
+# Every package exactly as pinned, hashes checked (the lock holds no index URL). The embedding model runs
+# on onnxruntime, with no deep-learning framework.
 COPY requirements-runtime.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv pip install --system --no-deps --require-hashes -r requirements-runtime.lock
-
-RUN --mount=type=cache,target=/root/.cache/pip \
-    if [ -n "$TORCH_INDEX_URL" ]; then \
-        pip install --no-deps --index-url "$TORCH_INDEX_URL" "torch==${TORCH_VERSION}"; \
-    else \
-        pip install "torch==${TORCH_VERSION}"; \
-    fi \
+    uv pip install --system --no-deps --require-hashes -r requirements-runtime.lock \
     && python -m pip check
 
 # The project itself: the package (the `thelook` command), then the Kedro project files it runs with.

