@@ -51,7 +51,7 @@ def conversation_turns() -> list[dict]:
 def test_three_turns_are_read_as_standalone_questions_and_answered_with_the_gold_rows(
     loaded_db: RoleUrls, real_model: ChosenProvider
 ) -> None:
-    engine = QuestionEngine(loaded_db.reader, real_model, EngineSettings(candidates=3))
+    engine = QuestionEngine(loaded_db.reader, real_model, EngineSettings(candidates=1))
     earlier: list[Turn] = []
     turns = conversation_turns()
     assert len(turns) == 3

@@ -461,3 +461,33 @@ def test_an_ambiguous_column_takes_the_first_table_that_has_it() -> None:
 def test_a_column_merged_by_using_is_not_ambiguous() -> None:
     sql = "SELECT order_id, sale_price FROM raw_data.orders JOIN raw_data.order_items USING (order_id)"
     assert fix_unknown_columns(_tree(sql), CATALOG, KNOWLEDGE) is None
+
+
+def test_a_value_of_another_column_moves_the_filter_to_that_column_and_says_so() -> None:
+    """The model names a real value under the wrong column: the value decides the column, and the note
+    says what changed (a rewrite that changes what is counted is never silent)."""
+    repaired, notes = fix_literals(
+        _tree("SELECT count(*) FROM raw_data.orders WHERE gender = 'cancelled'"), CATALOG, KNOWLEDGE
+    )
+    assert (
+        repaired.sql(dialect="postgres") == "SELECT COUNT(*) FROM raw_data.orders WHERE status = 'Cancelled'"
+    )
+    assert notes == ["gender = 'cancelled' -> status = 'Cancelled' ('Cancelled' is a status, not a gender)"]
+    qualified, _ = fix_literals(
+        _tree("SELECT count(*) FROM raw_data.orders AS o WHERE o.gender = 'Returned'"), CATALOG, KNOWLEDGE
+    )
+    assert qualified.sql(dialect="postgres").endswith("WHERE o.status = 'Returned'")
+
+
+def test_a_value_two_other_columns_hold_or_none_holds_is_left_alone() -> None:
+    knowledge = Knowledge(
+        values={
+            **KNOWLEDGE.values,
+            ("raw_data", "orders", "channel"): ("Returned", "Web"),
+        }
+    )
+    for sql in [
+        "SELECT count(*) FROM raw_data.orders WHERE gender = 'Returned'",  # status and channel hold it
+        "SELECT count(*) FROM raw_data.orders WHERE gender = 'Jeans'",  # no column holds it
+    ]:
+        assert fix_literals(_tree(sql), CATALOG, knowledge) is None, sql

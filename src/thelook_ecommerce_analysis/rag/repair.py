@@ -396,32 +396,49 @@ def fix_literals(
     tree: exp.Expression, catalog: Catalog, knowledge: Knowledge
 ) -> tuple[exp.Expression, list[str]] | None:
     """`status = 'completed'` -> `status = 'Complete'`, also in IN lists and <>: a literal compared with a
-    categorical column must be one of its real values."""
+    categorical column must be one of its real values. A literal that is no value of its column, nor close
+    to one, but exactly a value of another categorical column of the same table moves there
+    (`department = 'Jeans'` -> `category = 'Jeans'`): the model named the value right and the column wrong."""
     repaired = tree.copy()
     tables = query_tables(repaired, catalog)
     notes: list[str] = []
 
-    def values_of(column: exp.Column) -> tuple[str, ...]:
+    def table_of(column: exp.Column) -> tuple[str, str] | None:
         keys = [tables[column.table]] if column.table in tables else list(tables.values())
-        for key in keys:
-            if found := knowledge.values.get((*key, column.name)):
-                return found
-        return ()
+        return next((key for key in keys if (*key, column.name) in knowledge.values), None)
 
-    def fix(literal: exp.Expression, values: tuple[str, ...]) -> None:
+    def column_holding(literal: str, table: tuple[str, str], column: exp.Column) -> str | None:
+        """The one other categorical column of `table` that holds `literal` exactly (case aside)."""
+        holders = [
+            name
+            for (*key, name), values in knowledge.values.items()
+            if tuple(key) == table and name != column.name and literal.lower() in {v.lower() for v in values}
+        ]
+        return holders[0] if len(holders) == 1 else None
+
+    def fix(comparison: exp.Expression, literal: exp.Expression, column: exp.Column, table) -> None:
+        values = knowledge.values[(*table, column.name)]
         if not (isinstance(literal, exp.Literal) and literal.is_string) or literal.this in values:
             return
         if (better := closest_value(literal.this, values)) is not None:
             notes.append(f"'{literal.this}' -> '{better}'")
             literal.replace(exp.Literal.string(better))
+        elif not isinstance(comparison, exp.In) and (holder := column_holding(literal.this, table, column)):
+            spelled = next(v for v in knowledge.values[(*table, holder)] if v.lower() == literal.this.lower())
+            notes.append(
+                f"{column.name} = '{literal.this}' -> {holder} = '{spelled}' "
+                f"('{spelled}' is a {holder}, not a {column.name})"
+            )
+            column.replace(exp.column(holder, table=column.table or None))
+            literal.replace(exp.Literal.string(spelled))
 
     for comparison in list(repaired.find_all(exp.EQ, exp.NEQ, exp.In)):
         column = comparison.this
-        if not isinstance(column, exp.Column) or not (values := values_of(column)):
+        if not isinstance(column, exp.Column) or (table := table_of(column)) is None:
             continue
         targets = comparison.expressions if isinstance(comparison, exp.In) else [comparison.expression]
         for literal in list(targets):
-            fix(literal, values)
+            fix(comparison, literal, column, table)
     return (repaired, notes) if notes else None
 
 
