@@ -66,7 +66,7 @@ def test_every_variable_is_read() -> None:
     ("environ", "message"),
     [
         ({"THELOOK_LLM": "gpt"}, "THELOOK_LLM='gpt' is not one of ollama, openai, local"),
-        ({"THELOOK_LLM_TIMEOUT": "soon"}, "THELOOK_LLM_TIMEOUT='soon' is not a float"),
+        ({"THELOOK_LLM_TIMEOUT": "soon"}, "THELOOK_LLM_TIMEOUT='soon' is not a number"),
         ({"THELOOK_LLM_PORT": "-1"}, "THELOOK_LLM_PORT='-1' must be positive"),
     ],
 )

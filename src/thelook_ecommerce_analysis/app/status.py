@@ -7,7 +7,6 @@ error) and which model wrote the SQL; both are one glance away in the sidebar.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,10 +14,9 @@ from datetime import datetime
 
 import psycopg
 
+from thelook_ecommerce_analysis.config import environment
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
-
-TOOL_LINK_VARIABLES = {"Kedro-Viz": "THELOOK_KEDRO_VIZ_URL", "pgAdmin": "THELOOK_PGADMIN_URL"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,6 @@ def last_etl_run(url: str) -> EtlRun | None:
 
 def tool_links(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Kedro-Viz and pgAdmin links, for those whose URL variable is set."""
-    environ = os.environ if environ is None else environ
-    return {
-        name: environ[variable] for name, variable in TOOL_LINK_VARIABLES.items() if environ.get(variable)
-    }
+    settings = environment(environ)
+    links = {"Kedro-Viz": settings.kedro_viz_url, "pgAdmin": settings.pgadmin_url}
+    return {name: url for name, url in links.items() if url}

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import click
 
-from thelook_ecommerce_analysis.config import DEFAULT_PGADMIN_PORT
+from thelook_ecommerce_analysis.config import DEFAULT_PGADMIN_PORT, environment
 from thelook_ecommerce_analysis.errors import ThelookError
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -103,7 +103,7 @@ def _embedded_server(data_dir: Path | None, port: int | None):
 
 
 def _refuse_when_external(action: str) -> None:
-    if os.environ.get("DATABASE_URL"):
+    if environment().owner_url:
         raise ThelookError(
             f"DATABASE_URL is set, so thelook uses that server; `thelook db {action}` manages only "
             "the embedded one (unset DATABASE_URL to use it)"
@@ -142,7 +142,7 @@ def db_stop(data_dir: Path | None, port: int | None) -> None:
 @_server_options
 def db_status(data_dir: Path | None, port: int | None) -> None:
     """Say whether the embedded server runs; exit 3 when it does not (like pg_ctl status)."""
-    if url := os.environ.get("DATABASE_URL"):
+    if url := environment().owner_url:
         from thelook_ecommerce_analysis.db.admin import connect, redact
 
         with connect(url) as connection:

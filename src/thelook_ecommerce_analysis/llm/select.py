@@ -11,11 +11,11 @@ THELOOK_LLM_MODEL_PATH.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from thelook_ecommerce_analysis.config import environment, variable
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import ChatMessage, LLMProvider, LLMReply
 from thelook_ecommerce_analysis.llm.deadline import DEFAULT_LLM_TIMEOUT_S
@@ -38,19 +38,6 @@ from thelook_ecommerce_analysis.llm.openai_compatible import OpenAICompatiblePro
 PROVIDER_KINDS = ("ollama", "openai", "local")
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -> float:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ThelookError(f"{name}={raw!r} is not a {kind.__name__}: fix or unset it") from None
-    if value <= 0:
-        raise ThelookError(f"{name}={raw!r} must be positive: fix or unset it")
-    return value
-
-
 @dataclass(frozen=True)
 class LLMSettings:
     """Everything that decides which LLM is used and how it is reached."""
@@ -71,25 +58,26 @@ class LLMSettings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> LLMSettings:
         """Settings from the environment variables listed in this module's docstring."""
-        environ = os.environ if environ is None else environ
-        kind = (environ.get("THELOOK_LLM") or "").strip().lower() or None
+        settings = environment(environ)
+        kind = (settings.llm or "").strip().lower() or None
         if kind is not None and kind not in PROVIDER_KINDS:
             raise ThelookError(
-                f"THELOOK_LLM={kind!r} is not one of {', '.join(PROVIDER_KINDS)}: fix or unset it"
+                f"{variable('llm')}={kind!r} is not one of {', '.join(PROVIDER_KINDS)}: fix or unset it"
             )
-        model_path = environ.get("THELOOK_LLM_MODEL_PATH")
         return cls(
             kind=kind,
-            model=environ.get("THELOOK_LLM_MODEL") or None,
-            base_url=environ.get("THELOOK_LLM_BASE_URL") or None,
-            api_key=environ.get("THELOOK_LLM_API_KEY") or None,
-            ollama_host=environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST,
-            keep_alive=environ.get("OLLAMA_KEEP_ALIVE") or DEFAULT_KEEP_ALIVE,
-            timeout_s=_number(environ, "THELOOK_LLM_TIMEOUT", DEFAULT_LLM_TIMEOUT_S, float),
-            context_tokens=int(_number(environ, "THELOOK_LLM_CTX", DEFAULT_CONTEXT_TOKENS, int)),
-            local_port=int(_number(environ, "THELOOK_LLM_PORT", DEFAULT_LLM_PORT, int)),
-            local_threads=int(_number(environ, "THELOOK_LLM_THREADS", DEFAULT_THREADS, int)),
-            local_model_path=Path(model_path).expanduser().resolve() if model_path else None,
+            model=settings.llm_model,
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key,
+            ollama_host=settings.ollama_host or DEFAULT_OLLAMA_HOST,
+            keep_alive=settings.ollama_keep_alive or DEFAULT_KEEP_ALIVE,
+            timeout_s=settings.llm_timeout_s or DEFAULT_LLM_TIMEOUT_S,
+            context_tokens=settings.llm_context_tokens or DEFAULT_CONTEXT_TOKENS,
+            local_port=settings.llm_port or DEFAULT_LLM_PORT,
+            local_threads=settings.llm_threads or DEFAULT_THREADS,
+            local_model_path=settings.llm_model_path.expanduser().resolve()
+            if settings.llm_model_path
+            else None,
         )
 
 

@@ -9,7 +9,6 @@ only). Every attempt is recorded with its error, so the CLI and the app can show
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 
+from thelook_ecommerce_analysis.config import environment
 from thelook_ecommerce_analysis.db.admin import connect
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import LLMProvider, LLMReply, LLMUnavailable
@@ -85,7 +85,6 @@ class FailureKind(StrEnum):
 
 
 DEFAULT_CANDIDATES = 3
-CANDIDATES_VARIABLE = "THELOOK_CANDIDATES"
 
 
 @dataclass(frozen=True)
@@ -116,13 +115,8 @@ class EngineSettings:
     @classmethod
     def from_environment(cls, **overrides: Any) -> EngineSettings:
         """The settings a deployment chose (THELOOK_CANDIDATES), then the caller's overrides."""
-        values: dict[str, Any] = {}
-        if configured := os.environ.get(CANDIDATES_VARIABLE):
-            try:
-                values["candidates"] = int(configured)
-            except ValueError:
-                raise ThelookError(f"{CANDIDATES_VARIABLE}={configured!r} is not a whole number") from None
-        settings = cls(**(values | overrides))
+        configured = environment().candidates
+        settings = cls(**({"candidates": configured} if configured else {}) | overrides)
         if settings.candidates < 1:
             raise ThelookError(f"candidates must be at least 1, got {settings.candidates}")
         return settings

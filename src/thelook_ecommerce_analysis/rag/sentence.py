@@ -12,7 +12,6 @@ The number check is the one the daily summaries use (summaries/grounding.py).
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from thelook_ecommerce_analysis.config import environment
 from thelook_ecommerce_analysis.llm.base import ChatMessage, LLMProvider
 from thelook_ecommerce_analysis.rag.prompt import quoted_value
 from thelook_ecommerce_analysis.summaries.facts import DATE_PART, MONEY, PERCENT, PLAIN, FactNumber
@@ -28,7 +28,6 @@ from thelook_ecommerce_analysis.summaries.grounding import check_numbers, quoted
 
 ROWS_SHOWN = 10
 """At most this many rows of a result reach the model, each value cut like any data in a prompt."""
-SEES_ROWS_VARIABLE = "THELOOK_LLM_SEES_ROWS"
 SentenceSource = Literal["llm", "template"]
 NOT_A_SENTENCE = re.compile(r"```|\bSELECT\b.+\bFROM\b|CANNOT ANSWER", re.IGNORECASE | re.DOTALL)
 """A reply that holds a query or a refusal instead of describing the rows."""
@@ -51,7 +50,7 @@ class Sentence:
 
 def rows_may_reach_the_model() -> bool:
     """THELOOK_LLM_SEES_ROWS (default true): may result rows be sent to the LLM?"""
-    return os.environ.get(SEES_ROWS_VARIABLE, "true").strip().lower() not in {"0", "false", "no", "off"}
+    return environment().llm_sees_rows
 
 
 def _numbers_of(value: Any) -> list[FactNumber]:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from thelook_ecommerce_analysis.config import environment, variable
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.llm.base import LLMProvider, split_reasoning
 from thelook_ecommerce_analysis.llm.select import LLMSettings, choose_provider
@@ -37,10 +37,8 @@ from thelook_ecommerce_analysis.summaries.template import template_summary
 logger = logging.getLogger(__name__)
 
 Source = Literal["llm", "template"]
-LLM_SWITCH_VARIABLE = "THELOOK_SUMMARIES_LLM"
+LLM_SWITCH_VARIABLE = variable("summaries_llm")
 """`off` makes the job write template summaries without asking any model (e.g. a quick local run)."""
-_OFF_VALUES = ("off", "0", "false", "no")
-_TIMEOUT_VARIABLE = "THELOOK_LLM_TIMEOUT"
 MAX_SENTENCES = 5
 RETRY_TEMPERATURE = 0.3
 SEED = 7
@@ -94,7 +92,7 @@ class SummaryLLM:
         environ: Mapping[str, str] | None = None,
         choose: Callable[[LLMSettings], LLMProvider] = choose_provider,
     ) -> None:
-        self._environ = os.environ if environ is None else environ
+        self._environ = environ
         self._call_timeout_s = call_timeout_s
         self._choose = choose
         self._provider: LLMProvider | None = None
@@ -102,13 +100,13 @@ class SummaryLLM:
     @property
     def enabled(self) -> bool:
         """False when THELOOK_SUMMARIES_LLM=off."""
-        return (self._environ.get(LLM_SWITCH_VARIABLE) or "on").strip().lower() not in _OFF_VALUES
+        return environment(self._environ).summaries_llm
 
     def provider(self) -> LLMProvider:
         """The chosen provider (chosen on the first call); ThelookError when none can be set up."""
         if self._provider is None:
             settings = LLMSettings.from_environment(self._environ)
-            if not self._environ.get(_TIMEOUT_VARIABLE):
+            if environment(self._environ).llm_timeout_s is None:
                 settings = dataclasses.replace(settings, timeout_s=self._call_timeout_s)
             self._provider = self._choose(settings)
             logger.info("summaries: %s", getattr(self._provider, "reason", self._provider.describe()))
