@@ -60,7 +60,7 @@ app: setup  ## serve the chat and the dashboard on http://127.0.0.1:8501 (after 
 	$(BIN)/thelook db start
 	$(BIN)/thelook app
 
-test: setup browser pgadmin  ## lint, format check and the whole test suite
+test: setup browser pgadmin spark  ## lint, format check and the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -71,6 +71,13 @@ browser:  ## Debian's headless Chromium for the end-to-end app tests (installed 
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is not installed: the browser tests will say so and skip"; fi
 
+spark:  ## Java and the PostgreSQL JDBC driver for `thelook run --engine spark` (installed when root and missing)
+	@if command -v java >/dev/null && [ -f /usr/share/java/postgresql.jar ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			$$(command -v java >/dev/null || echo default-jre-headless) libpostgresql-jdbc-java >/dev/null; \
+	else echo "Java or the PostgreSQL JDBC driver is missing: the Spark tests will say so and skip"; fi
+
 lint:  ## ruff check
 	$(BIN)/ruff check .
 
@@ -78,7 +85,7 @@ format:  ## ruff format
 	$(BIN)/ruff format .
 
 lock:  ## re-pin requirements.lock from pyproject.toml (needs the registry)
-	$(UV) pip compile pyproject.toml --extra dev --extra llm --python-version 3.11 \
+	$(UV) pip compile pyproject.toml --extra dev --extra llm --extra spark --python-version 3.11 \
 		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
 		--override <(echo "torch==2.13.0$(if $(PIP_FIND_LINKS),+cpu)") --generate-hashes --no-emit-package torch \
 		--no-header -o requirements.lock

@@ -13,12 +13,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from thelook_ecommerce_analysis.config import project_root
+from thelook_ecommerce_analysis.config import (
+    CREDENTIAL_KEYS,
+    URL_ENVIRONMENT_VARIABLES,
+    database_url,
+    project_root,
+)
 from thelook_ecommerce_analysis.errors import ThelookError
 from thelook_ecommerce_analysis.hooks import RunInProgressError
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_ENV = "local"
+SPARK_ENV = "spark"
+"""conf/spark/: the same nodes on Apache Spark (docs/scale-out.md)."""
 RUN_IN_PROGRESS_EXIT_STATUS = 75  # EX_TEMPFAIL, "try again later": what run_job.sh and cron wrappers use
 # Where DuckDB and PostgreSQL start quoting the SQL they were given: not for the person reading the error.
 _SQL_FRAGMENT_MARKER = "\nLINE "
@@ -62,6 +70,29 @@ def root_cause(error: BaseException) -> str:
     return message if isinstance(chosen, ThelookError) else f"{type(chosen).__name__}: {message}"
 
 
+@contextmanager
+def _local_credentials_for(env: str | None) -> Iterator[None]:
+    """Kedro reads conf/local/ only in the local environment; another one (spark) still reaches the
+    database `thelook db start` wrote into conf/local/credentials.yml, through the URL variables that
+    conf/base/credentials.yml reads. A variable the user set wins."""
+    given: dict[str, str] = {}
+    if env not in (None, DEFAULT_ENV):
+        for role in CREDENTIAL_KEYS:
+            variable = URL_ENVIRONMENT_VARIABLES[role]
+            if variable in os.environ:
+                continue
+            try:
+                given[variable] = database_url(role)
+            except ThelookError:
+                continue
+    os.environ.update(given)
+    try:
+        yield
+    finally:
+        for variable in given:
+            os.environ.pop(variable, None)
+
+
 def run_pipeline(
     pipeline_name: str | None = None, env: str | None = None, *, allow_empty_input: bool = False
 ) -> None:
@@ -83,7 +114,10 @@ def run_pipeline(
         configure_project(__package__)
         try:
             runtime_params = {"allow_empty_input": allow_empty_input}
-            with KedroSession.create(project_path=root, env=env, runtime_params=runtime_params) as session:
+            with (
+                _local_credentials_for(env),
+                KedroSession.create(project_path=root, env=env, runtime_params=runtime_params) as session,
+            ):
                 session.run(pipeline_names=[pipeline_name or "__default__"], runner=SequentialRunner())
         except RunInProgressError:
             raise

@@ -10,6 +10,9 @@ CONFIG_LOADER_ARGS = {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
         "globals": ["globals*.yml", "globals*/**"],
     },
+    # An environment's catalog changes only the keys it names (conf/spark/ swaps the engine of the
+    # Parquet files and of the tables the metrics read, and nothing else).
+    "merge_strategy": {"catalog": "soft"},
 }
 
 from thelook_ecommerce_analysis.hooks import (  # noqa: E402

@@ -193,16 +193,28 @@ def db_init() -> None:
 @main.command("run")
 @click.option("--pipeline", "pipeline_name", default=None, help="One pipeline [default: all].")
 @click.option("--env", default=None, help="Kedro configuration environment [default: local].")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="What runs the transforms: DuckDB in this process, or Apache Spark (the spark "
+                   "environment, conf/spark/; docs/scale-out.md).")  # fmt: skip
 @click.option("--allow-empty-input", is_flag=True,
               help="Accept an input file without rows for a table that already holds rows.")  # fmt: skip
-def run(pipeline_name: str | None, env: str | None, allow_empty_input: bool) -> None:
+def run(pipeline_name: str | None, env: str | None, engine: str, allow_empty_input: bool) -> None:
     """Run the Kedro job: load raw_data, compute metrics, refresh embeddings.
 
     Exits 75 at once, without touching anything, while another run holds the job's lock.
     """
-    from thelook_ecommerce_analysis.job import RUN_IN_PROGRESS_EXIT_STATUS, RunInProgressError, run_pipeline
+    from thelook_ecommerce_analysis.job import (
+        RUN_IN_PROGRESS_EXIT_STATUS,
+        SPARK_ENV,
+        RunInProgressError,
+        run_pipeline,
+    )
 
-    click.echo(f"running the Kedro job (pipeline: {pipeline_name or 'all'})")
+    if engine == "spark":
+        if env not in (None, SPARK_ENV):
+            raise ThelookError(f"--engine spark runs the {SPARK_ENV} environment; drop --env {env}")
+        env = SPARK_ENV
+    click.echo(f"running the Kedro job (pipeline: {pipeline_name or 'all'}, engine: {engine})")
     try:
         run_pipeline(pipeline_name, env, allow_empty_input=allow_empty_input)
     except RunInProgressError as busy:

@@ -19,6 +19,7 @@ import pyarrow as pa
 from ibis.backends.postgres import Backend as PostgresBackend
 from kedro.io import AbstractDataset, DatasetError
 
+from thelook_ecommerce_analysis.datasets import spark
 from thelook_ecommerce_analysis.datasets.reports import WriteCounts
 from thelook_ecommerce_analysis.datasets.upsert import UpsertResult, upsert_batches
 from thelook_ecommerce_analysis.db.admin import connect
@@ -81,7 +82,14 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
     `merge_statement` ("merge" or "insert_on_conflict"), `work_mem` for the merge, `table_comment` and
     `column_comments` (COMMENTs set on every save). After each save, `last_result` holds the counts
     (inserted, updated, unchanged, deleted).
+
+    `load_args` (defaults in DEFAULT_LOAD_ARGS): `connection`, the ibis backend that loads run on, is
+    None for PostgreSQL itself (the table stays in the database and downstream expressions run there);
+    `{backend: pyspark, <Spark properties>}` reads the table into Spark through JDBC instead, in
+    `partitions` slices of an integer key (conf/spark/ sets this for the distributed engine).
     """
+
+    DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {"connection": None, "partitions": 8}
 
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {
         "columns": None,
@@ -102,6 +110,7 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
         key_columns: list[str],
         credentials: dict[str, str],
         save_args: dict[str, Any] | None = None,
+        load_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         where = f"dataset {db_schema}.{table_name}"
@@ -111,11 +120,13 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
                 f"{where}: credentials need `con`, a postgresql:// URL; "
                 "run `thelook db start` or set DATABASE_URL"
             )
-        unknown = sorted(set(save_args or {}) - set(self.DEFAULT_SAVE_ARGS))
-        if unknown:
-            raise DatasetError(
-                f"{where}: unknown save_args {', '.join(unknown)}; known: {', '.join(self.DEFAULT_SAVE_ARGS)}"
-            )
+        for name, given, known in (
+            ("save_args", save_args, self.DEFAULT_SAVE_ARGS),
+            ("load_args", load_args, self.DEFAULT_LOAD_ARGS),
+        ):
+            if unknown := sorted(set(given or {}) - set(known)):
+                raise DatasetError(f"{where}: unknown {name} {', '.join(unknown)}; known: {', '.join(known)}")
+        self._load_args = {**deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
         self._save_args = {**deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
         if self._save_args["batch_size"] < 1:
             raise DatasetError(f"{where}: batch_size must be >= 1, not {self._save_args['batch_size']}")
@@ -140,6 +151,8 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
         if isinstance(data, ir.Table):
             self._check_columns(data.columns)
             expression = data.select(self._columns) if self._columns else data
+            if spark.is_spark(expression):
+                return spark.record_batches(expression, self._save_args["batch_size"])
             return expression.to_pyarrow_batches(chunk_size=self._save_args["batch_size"])
         if isinstance(data, pa.Table):
             self._check_columns(data.column_names)
@@ -173,7 +186,38 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
         )
 
     def load(self) -> ir.Table:
-        return self._ibis_backend().table(self._table_name, database=self._db_schema)
+        connection = dict(self._load_args["connection"] or {})
+        if not connection:
+            return self._ibis_backend().table(self._table_name, database=self._db_schema)
+        if connection.pop("backend", None) != spark.SPARK_BACKEND:
+            raise DatasetError(
+                f"dataset {self._db_schema}.{self._table_name}: load_args.connection.backend must be "
+                f"{spark.SPARK_BACKEND} (or no connection, for PostgreSQL itself)"
+            )
+        partition_column, bounds = self._integer_key_bounds()
+        return spark.read_postgres_table(
+            spark.spark_backend(connection),
+            self._url,
+            self._db_schema,
+            self._table_name,
+            partition_column=partition_column,
+            bounds=bounds,
+            partitions=self._load_args["partitions"],
+        )
+
+    def _integer_key_bounds(self) -> tuple[str | None, tuple[int, int] | None]:
+        """The single integer key and its range, which Spark splits into slices; (None, None) for a
+        composite or non-integer key."""
+        if len(self._key_columns) != 1:
+            return None, None
+        (key,) = self._key_columns
+        with connect(self._url, autocommit=True) as connection:
+            low, high = connection.execute(
+                f'SELECT min("{key}"), max("{key}") FROM "{self._db_schema}"."{self._table_name}"'
+            ).fetchone()
+        if isinstance(low, int) and isinstance(high, int):
+            return key, (low, high)
+        return None, None
 
     def save(self, data: SaveInput) -> None:
         reader = self._as_reader(data)

@@ -14,8 +14,10 @@ from pathlib import Path
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
+from ibis.backends import BaseBackend
 from kedro_datasets.ibis import FileDataset
 
+from thelook_ecommerce_analysis.datasets.spark import SPARK_BACKEND, spark_backend
 from thelook_ecommerce_analysis.errors import ThelookError
 
 
@@ -42,7 +44,15 @@ def _short_reason(error: Exception) -> str:
 
 class RawParquetDataset(FileDataset):
     """kedro-datasets' ibis.FileDataset for Parquet, refusing a file that does not open with one line
-    naming it. Configured exactly like ibis.FileDataset (`file_format: parquet`)."""
+    naming it. Configured exactly like ibis.FileDataset (`file_format: parquet`); with
+    `connection: {backend: pyspark, ...}` the other keys are Spark properties of the session
+    (`spark.master: local[*]`), which must be set before it starts, so the session is built here."""
+
+    def _connect(self) -> BaseBackend:
+        config = dict(self._connection_config)
+        if config.pop("backend") == SPARK_BACKEND:
+            return spark_backend(config)
+        return super()._connect()
 
     def load(self) -> ir.Table:
         path = self._fs_prefix + str(self._get_load_path())

@@ -65,13 +65,20 @@ def _month_index(day: ir.DateValue) -> ir.IntegerValue:
     return day.year() * 12 + day.month() - 1
 
 
+def _epoch_second(moment: ir.TimestampValue) -> ir.IntegerValue:
+    """The whole second a moment falls in. Truncated before the epoch is taken because engines disagree
+    on fractions: PostgreSQL and DuckDB keep them, Spark's unix_timestamp drops them."""
+    return moment.truncate("s").epoch_seconds().cast("int64")
+
+
 def _seconds_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.IntegerValue:
-    return (end.epoch_seconds() - start.epoch_seconds()).round(0).cast("int64")
+    """Whole-second boundaries crossed from start to end (within a second of the exact duration)."""
+    return _epoch_second(end) - _epoch_second(start)
 
 
 def _whole_days_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.IntegerValue:
     """Completed days from start to end (a stock age): floor, so a unit stocked 23 hours ago is 0 days old."""
-    return ((end.epoch_seconds() - start.epoch_seconds()) / SECONDS_PER_DAY).floor().cast("int64")
+    return ((_epoch_second(end) - _epoch_second(start)) / SECONDS_PER_DAY).floor().cast("int64")
 
 
 def _text_key(value: ir.StringValue) -> ir.StringValue:
