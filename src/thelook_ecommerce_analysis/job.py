@@ -71,7 +71,7 @@ def root_cause(error: BaseException) -> str:
 
 
 @contextmanager
-def _local_credentials_for(env: str | None) -> Iterator[None]:
+def local_credentials_for(env: str | None) -> Iterator[None]:
     """Kedro reads conf/local/ only in the local environment; another one (spark) still reaches the
     database `thelook db start` wrote into conf/local/credentials.yml, through the URL variables that
     conf/base/credentials.yml reads. A variable the user set wins."""
@@ -115,7 +115,7 @@ def run_pipeline(
         try:
             runtime_params = {"allow_empty_input": allow_empty_input}
             with (
-                _local_credentials_for(env),
+                local_credentials_for(env),
                 KedroSession.create(project_path=root, env=env, runtime_params=runtime_params) as session,
             ):
                 session.run(pipeline_names=[pipeline_name or "__default__"], runner=SequentialRunner())

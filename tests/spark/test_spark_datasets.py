@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,11 +13,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from click.testing import CliRunner
 from kedro.io import DatasetError
 
+from tests.conftest import make_project, project_home
 from tests.spark.test_spark_run import missing_spark_part
+from thelook_ecommerce_analysis.cli import main
+from thelook_ecommerce_analysis.config import URL_ENVIRONMENT_VARIABLES
 from thelook_ecommerce_analysis.datasets import IbisUpsertDataset
 from thelook_ecommerce_analysis.datasets.spark import jdbc_options, record_batches, spark_backend
+from thelook_ecommerce_analysis.job import SPARK_ENV, local_credentials_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 URL = "postgresql://thelook_owner:p%40ss@db.example:6543/thelook"
@@ -94,3 +101,36 @@ def test_record_batches_stream_in_chunks_with_ibis_types(tmp_path: Path) -> None
     streamed = pa.Table.from_batches(batches).sort_by("id")
     on_duckdb = some_transform(ibis.read_parquet(tmp_path / "rows.parquet")).to_pyarrow().sort_by("id")
     assert streamed.equals(on_duckdb.cast(streamed.schema))
+
+
+def test_engine_spark_with_another_env_is_one_clear_line() -> None:
+    result = CliRunner().invoke(main, ["run", "--engine", "spark", "--env", "local"])
+    assert result.exit_code == 1
+    assert "--engine spark runs the spark environment; drop --env local" in result.output
+
+
+def test_another_environment_reaches_the_database_of_conf_local(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kedro reads conf/local/ only in the local environment: a spark run gets its URLs through the
+    environment variables conf/base/credentials.yml reads, for the run only; a variable already set wins."""
+    root = make_project()
+    (root / "conf" / "local" / "credentials.yml").write_text(
+        "thelook_owner: {con: 'postgresql://thelook_owner:x@127.0.0.1:1/thelook'}\n"
+        "thelook_reader: {con: 'postgresql://thelook_reader:y@127.0.0.1:1/thelook'}\n"
+    )
+    for variable in URL_ENVIRONMENT_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("THELOOK_READER_URL", "postgresql://mine@elsewhere/thelook")
+    try:
+        with project_home(root):
+            with local_credentials_for(SPARK_ENV):
+                seen = {name: os.environ.get(name) for name in URL_ENVIRONMENT_VARIABLES.values()}
+            with local_credentials_for(None):
+                assert os.environ.get("DATABASE_URL") is None
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert seen["DATABASE_URL"] == "postgresql://thelook_owner:x@127.0.0.1:1/thelook"
+    assert seen["THELOOK_READER_URL"] == "postgresql://mine@elsewhere/thelook"
+    assert seen["THELOOK_ADMIN_URL"] is None
+    assert os.environ.get("DATABASE_URL") is None
