@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,41 +26,16 @@ import psycopg
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
+from scratch_project import REPO_ROOT, free_port, project_copy, traversable_temp_dir
 from thelook_ecommerce_analysis.config import URL_ENVIRONMENT_VARIABLES
 from thelook_ecommerce_analysis.db.embedded import EmbeddedPostgres
 from thelook_ecommerce_analysis.db.local import start_embedded
 from thelook_ecommerce_analysis.synth import generate
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 THELOOK = Path(sys.executable).parent / "thelook"
 ENGINES = ("duckdb", "spark")
 PIPELINES = ("data_processing", "metrics")
 SAMPLE_S = 0.2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def traversable_temp_dir(prefix: str) -> Path:
-    """A temp dir the unprivileged PostgreSQL account can enter (mkdtemp makes 0700 dirs)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
-
-
-def project_copy(raw: Path) -> Path:
-    """This project's conf, sql and pyproject.toml in a temp dir, without local credentials."""
-    root = traversable_temp_dir("thelook-bench-project-")
-    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copytree(REPO_ROOT / "sql", root / "sql")
-    (root / "data").mkdir()
-    shutil.move(str(raw), root / "data" / "01_raw")
-    return root
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -114,7 +88,7 @@ def measure(users: int, seed: int, server: EmbeddedPostgres, base: Path) -> None
         for engine in ENGINES:
             database = f"bench_{engine}_{users}"
             urls = start_embedded(
-                server, REPO_ROOT / "sql" / "init.sql", base / f"{database}.yml", database=database
+                server, REPO_ROOT / "sql" / "init.sql", base / "credentials.yml", database=database
             ).urls
             environment = {
                 **os.environ,

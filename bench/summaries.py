@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ import psycopg
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
+from scratch_project import REPO_ROOT, free_port, project_copy, traversable_temp_dir
 from thelook_ecommerce_analysis.config import URL_ENVIRONMENT_VARIABLES
 from thelook_ecommerce_analysis.db.embedded import EmbeddedPostgres
 from thelook_ecommerce_analysis.db.local import start_embedded
@@ -40,33 +40,7 @@ from thelook_ecommerce_analysis.job import run_pipeline
 from thelook_ecommerce_analysis.llm.local_server import bundled_model, prepare_model
 from thelook_ecommerce_analysis.synth import generate
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 _WRITTEN = re.compile(r"(\d+) of (\d+) period\(s\) written \((\d+) by the model, (\d+) model call\(s\)\)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def traversable_temp_dir(prefix: str) -> Path:
-    """A temp dir the unprivileged PostgreSQL account can enter (mkdtemp makes 0700 dirs)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
-
-
-def project_copy(raw: Path) -> Path:
-    """This project's conf, sql and pyproject.toml in a temp dir, without local credentials."""
-    root = traversable_temp_dir("thelook-bench-project-")
-    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copytree(REPO_ROOT / "sql", root / "sql")
-    (root / "data").mkdir()
-    shutil.move(str(raw), root / "data" / "01_raw")
-    return root
 
 
 class WrittenCounter(logging.Handler):

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends.postgres import Backend as PostgresBackend
 from kedro.io import AbstractDataset, DatasetError
+from psycopg import sql
 
 from thelook_ecommerce_analysis.datasets import spark
 from thelook_ecommerce_analysis.datasets.reports import WriteCounts
@@ -213,7 +214,9 @@ class IbisUpsertDataset(AbstractDataset[SaveInput, ir.Table]):
         (key,) = self._key_columns
         with connect(self._url, autocommit=True) as connection:
             low, high = connection.execute(
-                f'SELECT min("{key}"), max("{key}") FROM "{self._db_schema}"."{self._table_name}"'
+                sql.SQL("SELECT min({key}), max({key}) FROM {table}").format(
+                    key=sql.Identifier(key), table=sql.Identifier(self._db_schema, self._table_name)
+                )
             ).fetchone()
         if isinstance(low, int) and isinstance(high, int):
             return key, (low, high)

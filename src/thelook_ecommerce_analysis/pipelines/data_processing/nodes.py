@@ -251,15 +251,37 @@ def mark_rejections(
     """
     columns = rules["columns"]
     references = {name: spec["references"] for name, spec in columns.items() if spec.get("references")}
-    checks = list(_future_predicates(table, column_types(rules), load_start.future_cutoff).items())
-    checks += list(_row_rule_predicates(table, rules).items())
-    for (column, parent), keys in zip(references.items(), parent_keys, strict=True):
-        orphan = table[column].notnull() & ~table[column].isin(keys[parent.split(".")[-1]])
+    marked, found = _with_parent_flags(table, list(references.values()), list(references), parent_keys)
+    checks = list(_future_predicates(marked, column_types(rules), load_start.future_cutoff).items())
+    checks += list(_row_rule_predicates(marked, rules).items())
+    for (column, parent), flag in zip(references.items(), found, strict=True):
+        orphan = marked[column].notnull() & marked[flag].isnull()
         checks.append((f"{column} not found in {parent}", orphan))
     if not checks:
         return table.mutate(**{REJECTION_REASON: ibis.null(dt.string)})
     reason = ibis.cases(*((predicate, name) for name, predicate in checks), else_=ibis.null(dt.string))
-    return table.mutate(**{REJECTION_REASON: reason})
+    return marked.mutate(**{REJECTION_REASON: reason}).drop(*found)
+
+
+def _with_parent_flags(
+    table: ir.Table, parents: list[str], columns: list[str], parent_keys: tuple[ir.Table, ...]
+) -> tuple[ir.Table, list[str]]:
+    """The table left-joined to each parent's keys, with a flag column per foreign key that is NULL
+    where the parent has no such key.
+
+    A join rather than `column.isin(keys)`: inside the CASE of `rejection_reason` an IN-subquery is
+    planned by Spark as a nested-loop existence join (rows x keys comparisons: 22x DuckDB's time on
+    10,000 users, hopeless on millions), while every engine plans an equality left join as a hash join.
+    Parent keys are primary keys, so no row is repeated.
+    """
+    flags = []
+    joined = table
+    for index, (parent, column, keys) in enumerate(zip(parents, columns, parent_keys, strict=True)):
+        key, flag = f"_parent_key_{index}", f"_parent_found_{index}"
+        present = keys.select(**{key: keys[parent.split(".")[-1]], flag: ibis.literal(True)})
+        joined = joined.left_join(present, joined[column] == present[key]).drop(key)
+        flags.append(flag)
+    return joined, flags
 
 
 def accepted_rows(marked: ir.Table) -> ir.Table:
@@ -267,10 +289,20 @@ def accepted_rows(marked: ir.Table) -> ir.Table:
     return marked.filter(marked[REJECTION_REASON].isnull()).drop(REJECTION_REASON)
 
 
+def _as_json_value(column: ir.Value) -> ir.Value:
+    """A timestamp as the text PostgreSQL prints for it in UTC ('2024-01-22 14:55:29.305192+00'): JSON has
+    no timestamp type, and engines write one differently (Spark keeps only milliseconds)."""
+    if column.type().is_timestamp():
+        return column.cast(dt.Timestamp(scale=6)).cast(dt.string) + "+00"
+    return column
+
+
 def rejected_rows(marked: ir.Table, rules: dict[str, Any], run_id: str) -> ir.Table:
     """The rows that break a rule, as (run, key, reason, the whole row as JSON) for the quarantine table."""
     rejected = marked.filter(marked[REJECTION_REASON].notnull())
-    payload = ibis.struct({name: rejected[name] for name in marked.columns if name != REJECTION_REASON})
+    payload = ibis.struct(
+        {name: _as_json_value(rejected[name]) for name in marked.columns if name != REJECTION_REASON}
+    )
     return rejected.select(
         run_id=ibis.literal(run_id, type=dt.string),
         record_key=_key_expression(rejected, rules["key_columns"]).cast(dt.string),
