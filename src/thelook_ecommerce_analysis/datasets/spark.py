@@ -108,20 +108,22 @@ def read_postgres_table(
     bounds: tuple[int, int] | None,
     partitions: int,
 ) -> ir.Table:
-    """`db_schema.table_name` as a Spark table, read in `partitions` slices of `partition_column` (an
-    integer key) between `bounds`, or in one slice when there is no such column or no rows."""
-    reader = backend._session.read.format("jdbc").options(**jdbc_options(url))
-    reader = reader.option("dbtable", f"{db_schema}.{table_name}")
+    """`db_schema.table_name` as a Spark table of the same name (a JDBC table in Spark's session
+    catalog, so ibis names it as PostgreSQL does), read in `partitions` slices of `partition_column`
+    (an integer key) between `bounds`, or in one slice when there is no such column or no rows."""
+    options = jdbc_options(url) | {"dbtable": f"{db_schema}.{table_name}"}
     if partition_column and bounds and partitions > 1:
-        reader = reader.options(
-            partitionColumn=partition_column,
-            lowerBound=str(bounds[0]),
-            upperBound=str(bounds[1] + 1),
-            numPartitions=str(partitions),
-        )
-    view = f"{db_schema}__{table_name}"
-    reader.load().createOrReplaceTempView(view)
-    return backend.table(view)
+        options |= {
+            "partitionColumn": partition_column,
+            "lowerBound": str(bounds[0]),
+            "upperBound": str(bounds[1] + 1),
+            "numPartitions": str(partitions),
+        }
+    session = backend._session
+    session.sql(f"CREATE DATABASE IF NOT EXISTS `{db_schema}`")
+    session.sql(f"DROP TABLE IF EXISTS `{db_schema}`.`{table_name}`")  # bounds move between loads
+    session.catalog.createTable(f"{db_schema}.{table_name}", source="jdbc", **options)
+    return backend.table(table_name, database=db_schema)
 
 
 def record_batches(expression: ir.Table, chunk_size: int) -> pa.RecordBatchReader:
