@@ -7,7 +7,9 @@ directory inside the project and tests can point it elsewhere with environment v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -72,6 +74,8 @@ def variable(setting: str) -> str:
     return str(Environment.model_fields[setting].validation_alias)
 
 
+_VARIABLES = tuple(variable(setting) for setting in Environment.model_fields)
+
 URL_ENVIRONMENT_VARIABLES = {role: variable(f"{role}_url") for role in CREDENTIAL_KEYS}
 """The variable that gives each role's database URL (DATABASE_URL for the owner, as Docker images expect)."""
 
@@ -100,11 +104,24 @@ _WHAT_IS_WRONG = {
 
 def environment(environ: Mapping[str, str] | None = None) -> Environment:
     """The environment's settings (os.environ, or `environ` alone when given); a malformed value is one
-    ThelookError naming the variable, its value and what is wrong."""
+    ThelookError naming the variable, its value and what is wrong.
+
+    Parsing costs ~2 ms (pydantic-settings reads the whole environment), and paths, URLs and switches are
+    asked for often, so the result is kept for as long as thelook's own variables keep their values."""
+    if environ is None:
+        return _process_environment(tuple(os.environ.get(name) for name in _VARIABLES))
+    return _parsed(lambda: _GivenEnvironment(**{name: value for name, value in environ.items() if value}))
+
+
+@functools.lru_cache(maxsize=8)
+def _process_environment(values: tuple[str | None, ...]) -> Environment:
+    """Environment() for one combination of the variables' values (the cache key; Environment reads them)."""
+    return _parsed(Environment)
+
+
+def _parsed(build: Callable[[], Environment]) -> Environment:
     try:
-        if environ is None:
-            return Environment()
-        return _GivenEnvironment(**{name: value for name, value in environ.items() if value})
+        return build()
     except ValidationError as error:
         first = error.errors()[0]
         what = _WHAT_IS_WRONG.get(first["type"], first["msg"].lower())

@@ -55,7 +55,8 @@ def test_three_turns_are_read_as_standalone_questions_and_answered_with_the_gold
     earlier: list[Turn] = []
     turns = conversation_turns()
     assert len(turns) == 3
-    with psycopg.connect(loaded_db.reader) as connection:
+    # Autocommit: no transaction stays open (idle) while the model thinks, which the reader role ends at 60 s.
+    with psycopg.connect(loaded_db.reader, autocommit=True) as connection:
         for number, turn in enumerate(turns, start=1):
             started = time.perf_counter()
             answer = engine.ask(turn["question"], conversation=earlier)
