@@ -251,7 +251,7 @@ def mark_rejections(
     """
     columns = rules["columns"]
     references = {name: spec["references"] for name, spec in columns.items() if spec.get("references")}
-    marked, found = _with_parent_flags(table, list(references.values()), list(references), parent_keys)
+    marked, found = _with_parent_flags(table, references, parent_keys)
     checks = list(_future_predicates(marked, column_types(rules), load_start.future_cutoff).items())
     checks += list(_row_rule_predicates(marked, rules).items())
     for (column, parent), flag in zip(references.items(), found, strict=True):
@@ -264,7 +264,7 @@ def mark_rejections(
 
 
 def _with_parent_flags(
-    table: ir.Table, parents: list[str], columns: list[str], parent_keys: tuple[ir.Table, ...]
+    table: ir.Table, references: dict[str, str], parent_keys: tuple[ir.Table, ...]
 ) -> tuple[ir.Table, list[str]]:
     """The table left-joined to each parent's keys, with a flag column per foreign key that is NULL
     where the parent has no such key.
@@ -276,7 +276,7 @@ def _with_parent_flags(
     """
     flags = []
     joined = table
-    for index, (parent, column, keys) in enumerate(zip(parents, columns, parent_keys, strict=True)):
+    for index, ((column, parent), keys) in enumerate(zip(references.items(), parent_keys, strict=True)):
         key, flag = f"_parent_key_{index}", f"_parent_found_{index}"
         present = keys.select(**{key: keys[parent.split(".")[-1]], flag: ibis.literal(True)})
         joined = joined.left_join(present, joined[column] == present[key]).drop(key)
