@@ -17,6 +17,7 @@ from thelook_ecommerce_analysis.rag.fit import (
     hidden_grouping,
     many_rows_for_one_value,
     missing_period,
+    missing_threshold,
     missing_value,
     open_year,
     other_years,
@@ -330,6 +331,54 @@ def test_a_named_value_the_query_ignores_points_at_where_it_lives() -> None:
     assert missing_value(intent, uses, Result(1, False), CATALOG) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "thresholds"),
+    [
+        ("How many users are older than 60?", (60,)),
+        ("How many orders have more than two items?", (2,)),
+        ("Which customers spent at least $1,000 in total?", (1000,)),
+        ("How many products are priced over 2k?", (2000,)),
+        ("How many users aged 65 or more live in Spain?", (65,)),
+        ("How many users are between 20 and 30 years old?", (20, 30)),
+        ("Which categories have a return rate above 10%?", (10,)),
+        ("How many orders were placed between 2023 and 2024?", ()),  # years are a period
+        ("How many orders are older than 2 weeks?", ()),  # may be written as 14 days
+        ("What are the top 5 brands over time?", ()),
+    ],
+)
+def test_the_bounds_a_question_sets(question: str, thresholds: tuple[float, ...]) -> None:
+    assert _intent(question).thresholds == thresholds
+
+
+def test_a_bound_the_query_drops_is_for_the_model() -> None:
+    intent = _intent("How many users are older than 60?")
+    dropped = _select("SELECT count(*) AS users FROM raw_data.users")
+    misfit = missing_threshold(intent, dropped, Result(1, False), CATALOG)
+    assert misfit.kind == "missing-threshold" and misfit.sql is None
+    assert "bounds what it counts by 60" in misfit.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [
+        ("How many users are older than 60?", "SELECT count(*) FROM raw_data.users WHERE age > 60"),
+        ("How many users are older than 60?", "SELECT count(*) FROM raw_data.users WHERE age >= 61"),
+        (
+            "Which categories have a return rate above 10%?",
+            "SELECT category FROM metrics.category_performance WHERE return_rate > 0.1",
+        ),
+        (
+            "How many orders took more than 5 days to arrive?",
+            "SELECT count(*) FROM raw_data.orders WHERE delivered_at > created_at + INTERVAL '5 days'",
+        ),
+    ],
+)
+def test_a_bound_written_strictly_inclusively_as_a_fraction_or_an_interval_is_used(
+    question: str, sql: str
+) -> None:
+    assert missing_threshold(_intent(question), _select(sql), Result(1, False), CATALOG) is None
+
+
 FITTING = [
     (
         "How many orders have been returned?",
@@ -356,6 +405,11 @@ FITTING = [
     (
         "What is the total GMV from customers in China?",
         "SELECT sum(gmv) FROM metrics.sales_daily_by_country WHERE country = 'China'",
+        1,
+    ),
+    (
+        "How many orders have more than two items?",
+        "SELECT count(*) FROM raw_data.orders WHERE num_of_item > 2",
         1,
     ),
 ]

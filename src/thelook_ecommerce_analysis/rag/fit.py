@@ -117,6 +117,21 @@ _PART_OF_A_YEAR = re.compile(
     re.IGNORECASE,
 )
 """A period inside a year ('March 2025'): the year alone would bound it too loosely to fix by rule."""
+_AMOUNT = (
+    rf"(?:\$\s*)?(\d[\d,]*(?:\.\d+)?|{'|'.join(_NUMBER_WORDS)})(?:\s*(k|thousand|m|million|%|percent))?\b"
+    r"(?!\s*(?:weeks?|hours?|minutes?|seconds?|quarters?)\b)"
+)
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}
+_THRESHOLD = re.compile(
+    r"\b(?:(?:more|greater|higher|larger|bigger|older|younger|less|fewer|lower|smaller|cheaper|longer|"
+    r"shorter|earlier|later)\s+than|over|above|under|below|exceeding|beyond|at\s+least|at\s+most|"
+    rf"no\s+(?:more|less|fewer)\s+than|up\s+to|between)\s+{_AMOUNT}(?:\s+and\s+{_AMOUNT})?"
+    rf"|(?<![\w.]){_AMOUNT}\s*(?:\+|or\s+(?:more|fewer|less|older|younger|above|over|under|below)\b)",
+    re.IGNORECASE,
+)
+"""A number the question sets as a bound on what is counted ('older than 60', 'more than two items',
+'at least $100', '5 or more', 'over 2k'). Years are periods, checked apart; so are weeks, hours and
+quarters, which a query may well write in other units ('2 weeks' as INTERVAL '14 days')."""
 _ADVERB_UNITS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter"}
 _PERIOD_FUNCTIONS = {"date_trunc", "timestamp_trunc", "extract", "to_char", "date_part", "date"}
 
@@ -133,6 +148,8 @@ class Intent:
     years: tuple[int, ...] = ()
     """Calendar years the question keeps to ('in 2025', '2023 and 2024'); empty when it names none or
     leaves a year open-ended ('since 2024')."""
+    thresholds: tuple[float, ...] = ()
+    """Numbers the question bounds what it counts by ('older than 60' -> 60, 'over 50%' -> 50)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,7 @@ def read_intent(question: str, values: Mapping[ColumnKey, tuple[str, ...]] | Non
         period_unit=_period_unit(text),
         named_values=_named_values(text, values or {}),
         years=_years_kept(text),
+        thresholds=_thresholds(text),
     )
 
 
@@ -178,6 +196,19 @@ def _row_limit(text: str) -> int | None:
         if word in _PLURAL_VERBS or (word.endswith("s") and not word.endswith("ss")):
             return None  # 'which product categories sold the most' may name several
     return 1
+
+
+def _thresholds(text: str) -> tuple[float, ...]:
+    """The numbers of 'more than N'-like phrases ('between N and M' gives both), in order, without years
+    (a period, not a bound)."""
+    found = []
+    for match in _THRESHOLD.finditer(text):
+        groups = match.groups()
+        for word, unit in zip(groups[::2], groups[1::2], strict=True):
+            if word is not None and not _YEAR.fullmatch(word):
+                number = float(_NUMBER_WORDS.get(word.lower(), 0) or word.replace(",", ""))
+                found.append(number * _SCALE.get((unit or "").lower(), 1))
+    return tuple(dict.fromkeys(found))
 
 
 def _years_kept(text: str) -> tuple[int, ...]:
@@ -448,6 +479,49 @@ def missing_value(intent: Intent, query: exp.Select, result: Result, catalog: Ca
     )
 
 
+_NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _numbers_used(query: exp.Select) -> set[float]:
+    """Every number the query writes: numeric literals, and the numbers inside string literals
+    (INTERVAL '30 days', DATE '2024-01-01')."""
+    used: set[float] = set()
+    for literal in query.find_all(exp.Literal):
+        if literal.is_string:
+            used.update(float(number) for number in _NUMBER_IN_TEXT.findall(literal.this))
+        else:
+            try:
+                used.add(float(literal.this))
+            except ValueError:
+                continue
+    return used
+
+
+def missing_threshold(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """A bound the question sets ('older than 60', 'more than two items') that the query never writes:
+    the condition was dropped, so the answer counts rows the question excludes. A strict bound written
+    as an inclusive one (60 -> `>= 61`) and a percentage written as a fraction (50% -> 0.5) count as
+    used."""
+    used = _numbers_used(query)
+    missing = [
+        number
+        for number in intent.thresholds
+        if not any(
+            abs(candidate - value) < 1e-9
+            for value in used
+            for candidate in (number, number + 1, number - 1, number / 100)
+        )
+    ]
+    if not missing:
+        return None
+    listed = ", ".join(f"{number:g}" for number in missing)
+    return Misfit(
+        "missing-threshold",
+        f"the question bounds what it counts by {listed}, but the query never compares anything with "
+        f"{'it' if len(missing) == 1 else 'them'}; add that condition (WHERE, or HAVING for an aggregate)",
+    )
+
+
 def _bound_side(condition: exp.Expression, tables: dict[str, TableKey], catalog: Catalog) -> str | None:
     """'lower' for `date_column >= constant` (either way round), 'upper' for `<`, None for the rest."""
     if not isinstance(condition, exp.GT | exp.GTE | exp.LT | exp.LTE):
@@ -570,6 +644,7 @@ CHECKS: tuple[Check, ...] = (
     many_rows_for_one_value,
     missing_period,
     missing_value,
+    missing_threshold,
 )
 """In order: the deterministic fixes first, so a retry is asked only about what they cannot fix."""
 
