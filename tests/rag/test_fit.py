@@ -9,11 +9,12 @@ import pyarrow as pa
 import pytest
 import sqlglot
 
-from thelook_ecommerce_analysis.rag.catalog import Catalog, CatalogColumn
+from thelook_ecommerce_analysis.rag.catalog import Catalog, CatalogColumn, JoinKey
 from thelook_ecommerce_analysis.rag.fit import (
     Result,
     check_fit,
     empty_result,
+    fanned_out_count,
     hidden_grouping,
     many_rows_for_one_value,
     missing_period,
@@ -377,6 +378,73 @@ def test_a_bound_written_strictly_inclusively_as_a_fraction_or_an_interval_is_us
     question: str, sql: str
 ) -> None:
     assert missing_threshold(_intent(question), _select(sql), Result(1, False), CATALOG) is None
+
+
+ORDERS, ORDER_ITEMS, USERS = ("raw_data", "orders"), ("raw_data", "order_items"), ("raw_data", "users")
+JOINED_CATALOG = Catalog(
+    tables={
+        ORDERS: (CatalogColumn("order_id", "bigint"), CatalogColumn("user_id", "bigint")),
+        ORDER_ITEMS: (CatalogColumn("id", "bigint"), CatalogColumn("order_id", "bigint")),
+        USERS: (CatalogColumn("id", "bigint"), CatalogColumn("age", "integer")),
+    },
+    join_keys=(
+        JoinKey(ORDER_ITEMS, ("order_id",), ORDERS, ("order_id",)),
+        JoinKey(ORDERS, ("user_id",), USERS, ("id",)),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "sql", "fixed"),
+    [
+        (
+            "How many orders contain more than one item?",
+            "SELECT count(*) FROM raw_data.order_items AS oi JOIN raw_data.orders AS o "
+            "ON oi.order_id = o.order_id WHERE o.num_of_item > 1",
+            "SELECT COUNT(DISTINCT o.order_id) FROM raw_data.order_items AS oi JOIN raw_data.orders AS o "
+            "ON oi.order_id = o.order_id WHERE o.num_of_item > 1",
+        ),
+        (
+            "How many users have placed an order?",
+            "SELECT count(*) AS users FROM raw_data.users AS u JOIN raw_data.orders AS o ON o.user_id = u.id",
+            "SELECT COUNT(DISTINCT u.id) AS users FROM raw_data.users AS u JOIN raw_data.orders AS o "
+            "ON o.user_id = u.id",
+        ),
+    ],
+)
+def test_a_count_of_joined_rows_for_how_many_parents_counts_the_parents(
+    question: str, sql: str, fixed: str
+) -> None:
+    misfit = fanned_out_count(_intent(question), _select(sql), Result(1, False), JOINED_CATALOG)
+    assert misfit.kind == "fan-out"
+    assert misfit.sql == fixed
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [
+        # the question counts the joined rows themselves
+        (
+            "How many order items belong to orders of users over 60?",
+            "SELECT count(*) FROM raw_data.order_items AS oi JOIN raw_data.orders AS o "
+            "ON oi.order_id = o.order_id JOIN raw_data.users AS u ON u.id = o.user_id WHERE u.age > 60",
+        ),
+        # many orders to one user: joining the parent multiplies nothing
+        (
+            "How many orders were placed by users over 60?",
+            "SELECT count(*) FROM raw_data.orders AS o JOIN raw_data.users AS u ON u.id = o.user_id "
+            "WHERE u.age > 60",
+        ),
+        # already distinct
+        (
+            "How many users have placed an order?",
+            "SELECT count(DISTINCT u.id) FROM raw_data.users AS u "
+            "JOIN raw_data.orders AS o ON o.user_id = u.id",
+        ),
+    ],
+)
+def test_a_count_that_does_not_fan_out_is_left_alone(question: str, sql: str) -> None:
+    assert fanned_out_count(_intent(question), _select(sql), Result(1, False), JOINED_CATALOG) is None
 
 
 FITTING = [

@@ -121,6 +121,13 @@ _AMOUNT = (
     rf"(?:\$\s*)?(\d[\d,]*(?:\.\d+)?|{'|'.join(_NUMBER_WORDS)})(?:\s*(k|thousand|m|million|%|percent))?\b"
     r"(?!\s*(?:weeks?|hours?|minutes?|seconds?|quarters?)\b)"
 )
+_COUNTED = re.compile(
+    r"\bhow many\s+(?:(?:distinct|different|unique|separate|individual|new|\w+ed)\s+)?"
+    r"([a-z]+)(?:\s+([a-z]+))?",
+    re.IGNORECASE,
+)
+"""The thing a 'how many' question counts, with the word after it: 'How many orders contain ...' ->
+('orders', 'contain'), 'How many order items ...' -> ('order', 'items')."""
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}
 _THRESHOLD = re.compile(
     r"\b(?:(?:more|greater|higher|larger|bigger|older|younger|less|fewer|lower|smaller|cheaper|longer|"
@@ -150,6 +157,9 @@ class Intent:
     leaves a year open-ended ('since 2024')."""
     thresholds: tuple[float, ...] = ()
     """Numbers the question bounds what it counts by ('older than 60' -> 60, 'over 50%' -> 50)."""
+    counted: tuple[str, ...] = ()
+    """What a 'how many' question counts, lower-case and singular, with the word after it (('order',
+    'contain'), ('order', 'item')): the first word, or both where they name a table ('order_items')."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +182,15 @@ def read_intent(question: str, values: Mapping[ColumnKey, tuple[str, ...]] | Non
         named_values=_named_values(text, values or {}),
         years=_years_kept(text),
         thresholds=_thresholds(text),
+        counted=tuple(_singular(word) for word in match.groups() if word)
+        if (match := _COUNTED.search(text))
+        else (),
     )
+
+
+def _singular(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def _number(word: str) -> int:
@@ -522,6 +540,58 @@ def missing_threshold(intent: Intent, query: exp.Select, result: Result, catalog
     )
 
 
+def _entity(table: TableKey) -> str:
+    """What one row of a table is, as a question names it: raw_data.order_items -> 'order_item'."""
+    words = table[1].split("_")
+    return "_".join([*words[:-1], _singular(words[-1])])
+
+
+def fanned_out_count(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """'How many orders ...' answered with COUNT(*) over orders joined to a table that holds many rows per
+    order (order_items, through its foreign key) counts the joined rows, not orders. Fixed by counting the
+    distinct keys of the counted table, which is what the question counts whether or not the joined table
+    also filters."""
+    if not intent.counted or not query.args.get("joins"):
+        return None
+    tables = select_tables(query, catalog)
+    entity = "_".join(intent.counted)
+    if not any(_entity(table) == entity for table in catalog.tables):
+        entity = intent.counted[0]  # 'order items' names order_items; 'orders contain' names orders
+    counted = next((alias for alias, table in tables.items() if _entity(table) == entity), None)
+    if counted is None:
+        return None
+    fanning = next(
+        (
+            (key, alias)
+            for key in catalog.join_keys
+            for alias, table in tables.items()
+            if key.references == tables[counted] and key.table == table and alias != counted
+        ),
+        None,
+    )
+    counts = [
+        count
+        for output in query.expressions
+        for count in output.find_all(exp.Count)
+        if not isinstance(count.this, exp.Distinct)
+    ]
+    if fanning is None or not counts or len(fanning[0].referenced_columns) != 1:
+        return None
+    (key_column,) = fanning[0].referenced_columns
+    fixed = query.copy()
+    distinct_key = exp.Count(this=exp.Distinct(expressions=[exp.column(key_column, table=counted)]))
+    for count in fixed.find_all(exp.Count):
+        if not isinstance(count.this, exp.Distinct) and count.find_ancestor(exp.Select) is fixed:
+            count.replace(distinct_key.copy())
+    parent, child = ".".join(tables[counted]), ".".join(fanning[0].table)
+    return Misfit(
+        "fan-out",
+        f"the question counts {parent} rows, but each joins many {child} rows, so COUNT counted those; "
+        f"counted DISTINCT {counted}.{key_column} instead",
+        fixed.sql(POSTGRES),
+    )
+
+
 def _bound_side(condition: exp.Expression, tables: dict[str, TableKey], catalog: Catalog) -> str | None:
     """'lower' for `date_column >= constant` (either way round), 'upper' for `<`, None for the rest."""
     if not isinstance(condition, exp.GT | exp.GTE | exp.LT | exp.LTE):
@@ -639,6 +709,7 @@ CHECKS: tuple[Check, ...] = (
     other_years,
     pinned_column,
     hidden_grouping,
+    fanned_out_count,
     row_limit,
     empty_result,
     many_rows_for_one_value,
