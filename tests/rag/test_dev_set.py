@@ -4,6 +4,7 @@ other and from the few-shot examples, and every gold query passes the guard and 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import psycopg
 import pyarrow as pa
@@ -78,6 +79,8 @@ def test_every_test_set_gold_query_passes_the_guard_and_runs_for_the_read_only_r
 def test_result_comparison_ignores_column_order_and_rounds_floats() -> None:
     assert result_signature([(1, "a", 2.004)]) == result_signature([("a", 2.0, 1)])
     assert result_signature([(1, "a")]) != result_signature([(1, "b")])
+    assert result_signature([(Decimal("2019"), 12)]) == result_signature([(2019, Decimal("12.00"))])
+    assert result_signature([(2019.5, 12)]) != result_signature([(2019, 12)])
     assert result_signature([(1,), (1,)]) != result_signature([(1,)])
 
 

@@ -23,9 +23,11 @@ from typing import Any
 
 
 def normalised_value(value: Any) -> Any:
-    """A value as answers are compared: numbers rounded to 2 decimals, dates as ISO text."""
+    """A value as answers are compared: numbers rounded to 2 decimals, a whole number as an int whatever
+    its type (EXTRACT gives numeric 2019, a cast gives integer 2019: the same year), dates as ISO text."""
     if isinstance(value, float | Decimal):
-        return round(float(value), 2)
+        rounded = round(float(value), 2)
+        return int(rounded) if rounded.is_integer() else rounded
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value if value is None or isinstance(value, int | str | bool) else str(value)
