@@ -4,6 +4,7 @@ other and from the few-shot examples, and every gold query passes the guard and 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import psycopg
@@ -81,6 +82,9 @@ def test_result_comparison_ignores_column_order_and_rounds_floats() -> None:
     assert result_signature([(1, "a")]) != result_signature([(1, "b")])
     assert result_signature([(Decimal("2019"), 12)]) == result_signature([(2019, Decimal("12.00"))])
     assert result_signature([(2019.5, 12)]) != result_signature([(2019, 12)])
+    month = datetime(2025, 9, 1, tzinfo=UTC)
+    assert result_signature([(month, 1)]) == result_signature([(date(2025, 9, 1), 1)])
+    assert result_signature([(month.replace(hour=3), 1)]) != result_signature([(date(2025, 9, 1), 1)])
     assert result_signature([(1,), (1,)]) != result_signature([(1,)])
 
 

@@ -13,6 +13,7 @@ from thelook_ecommerce_analysis.rag.catalog import Catalog, CatalogColumn, JoinK
 from thelook_ecommerce_analysis.rag.fit import (
     Result,
     check_fit,
+    disconnected_join,
     empty_result,
     fanned_out_count,
     hidden_grouping,
@@ -418,6 +419,18 @@ def test_a_count_of_joined_rows_for_how_many_parents_counts_the_parents(
     misfit = fanned_out_count(_intent(question), _select(sql), Result(1, False), JOINED_CATALOG)
     assert misfit.kind == "fan-out"
     assert misfit.sql == fixed
+
+
+def test_a_join_on_its_own_columns_is_joined_on_the_foreign_key() -> None:
+    sql = (
+        "SELECT sum(oi.sale_price) AS gmv FROM raw_data.orders AS o "
+        "JOIN raw_data.order_items AS oi ON oi.id = oi.order_id WHERE o.status <> 'Cancelled'"
+    )
+    misfit = disconnected_join(_intent("What is our GMV?"), _select(sql), Result(1, False), JOINED_CATALOG)
+    assert misfit.kind == "disconnected-join"
+    assert "JOIN raw_data.order_items AS oi ON oi.order_id = o.order_id WHERE" in misfit.sql
+    connected = sql.replace("oi.id = oi.order_id", "oi.order_id = o.order_id")
+    assert disconnected_join(_intent("x"), _select(connected), Result(1, False), JOINED_CATALOG) is None
 
 
 @pytest.mark.parametrize(

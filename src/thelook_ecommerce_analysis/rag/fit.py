@@ -540,6 +540,50 @@ def missing_threshold(intent: Intent, query: exp.Select, result: Result, catalog
     )
 
 
+def disconnected_join(intent: Intent, query: exp.Select, result: Result, catalog: Catalog) -> Misfit | None:
+    """A JOIN whose ON compares only the joined table's own columns (`JOIN order_items AS oi ON oi.id =
+    oi.order_id`) pairs every row with every row of the tables before it. Fixed by joining on the
+    catalog's foreign key between the joined table and the nearest earlier table it has one with."""
+    tables = select_tables(query, catalog)
+    source = query.args.get("from_")
+    earlier = [source.this.alias_or_name] if source is not None else []
+    for join in query.args.get("joins") or []:
+        alias, condition = join.this.alias_or_name, join.args.get("on")
+        own = {column.table for column in condition.find_all(exp.Column)} if condition is not None else set()
+        if own == {alias} and alias in tables:
+            for other in reversed([name for name in earlier if name in tables]):
+                pairs = _key_pairs(catalog, tables[alias], tables[other])
+                if not pairs:
+                    continue
+                linked = exp.and_(
+                    *(
+                        exp.EQ(this=exp.column(mine, alias), expression=exp.column(theirs, other))
+                        for mine, theirs in pairs
+                    )
+                )
+                fixed = query.copy()
+                fixed.args["joins"][query.args["joins"].index(join)].set("on", linked)
+                return Misfit(
+                    "disconnected-join",
+                    f"the join of {'.'.join(tables[alias])} compared only its own columns "
+                    f"({condition.sql(POSTGRES)}), pairing every row with every row; joined on "
+                    f"{linked.sql(POSTGRES)}, the foreign key between the tables",
+                    fixed.sql(POSTGRES),
+                )
+        earlier.append(alias)
+    return None
+
+
+def _key_pairs(catalog: Catalog, table: TableKey, other: TableKey) -> list[tuple[str, str]]:
+    """(column of `table`, column of `other`) of the foreign key between the two, either way round."""
+    for key in catalog.join_keys:
+        if key.table == table and key.references == other:
+            return list(zip(key.columns, key.referenced_columns, strict=True))
+        if key.table == other and key.references == table:
+            return list(zip(key.referenced_columns, key.columns, strict=True))
+    return []
+
+
 def _entity(table: TableKey) -> str:
     """What one row of a table is, as a question names it: raw_data.order_items -> 'order_item'."""
     words = table[1].split("_")
@@ -704,6 +748,7 @@ def other_years(intent: Intent, query: exp.Select, result: Result, catalog: Cata
 
 
 CHECKS: tuple[Check, ...] = (
+    disconnected_join,
     unasked_period,
     open_year,
     other_years,

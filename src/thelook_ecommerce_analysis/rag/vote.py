@@ -17,17 +17,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 
 def normalised_value(value: Any) -> Any:
     """A value as answers are compared: numbers rounded to 2 decimals, a whole number as an int whatever
-    its type (EXTRACT gives numeric 2019, a cast gives integer 2019: the same year), dates as ISO text."""
+    its type (EXTRACT gives numeric 2019, a cast gives integer 2019: the same year), dates as ISO text, a
+    timestamp at midnight as its date (a month truncated from a timestamp or a date is the same month)."""
     if isinstance(value, float | Decimal):
         rounded = round(float(value), 2)
         return int(rounded) if rounded.is_integer() else rounded
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date().isoformat()  # date_trunc('month', a timestamp): the month's first day
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value if value is None or isinstance(value, int | str | bool) else str(value)
